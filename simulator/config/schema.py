@@ -1,0 +1,849 @@
+"""The one schema for macrosim's two file kinds: priors (dynamics) and scenarios (beliefs).
+
+Units follow docs/model.md: rates and yields in percent (``_pp``), shock and event sizes
+and seasonal drift in basis points (``_bp``), kappa per year, rho and phi per month,
+half-lives in business days (``_bdays``). Every model forbids unknown keys.
+
+Cross-field checks that must point at one key raise :class:`LocatedValueError`, whose
+``path`` (relative to the model being validated) the loader turns into file:line:column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+PROB_SUM_TOL = 1e-6
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+Month = Literal["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+Currency = Literal["CNY", "EUR", "JPY"]
+CURRENCIES: tuple[Currency, ...] = ("CNY", "EUR", "JPY")
+YearMonth = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+
+
+class LocatedValueError(ValueError):
+    """A validation error that points at a key below the model being validated."""
+
+    def __init__(self, path: tuple[Any, ...], message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors; values are checked on assignment too."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+# ---------------------------------------------------------------------------------------
+# Priors: one distribution per dynamics parameter
+# ---------------------------------------------------------------------------------------
+
+
+class _Dist(Strict):
+    dist: str
+    def support(self) -> tuple[float, float]:
+        """Closed interval containing the distribution's support."""
+        return (-math.inf, math.inf)
+
+    def mean(self) -> float:
+        """Distribution mean (used for reports and for unfitted point runs)."""
+        raise NotImplementedError
+
+
+class Normal(_Dist):
+    """Normal(mu, sigma)."""
+
+    dist: Literal["Normal"]
+    mu: float = Field(description="mean, in the parameter's unit")
+    sigma: float = Field(gt=0, description="standard deviation, in the parameter's unit")
+
+    def mean(self) -> float:
+        return self.mu
+
+
+class TruncatedNormal(_Dist):
+    """Normal(mu, sigma) truncated to [lower, upper]; a missing bound is infinite."""
+
+    dist: Literal["TruncatedNormal"]
+    mu: float = Field(description="location of the untruncated normal")
+    sigma: float = Field(gt=0, description="scale of the untruncated normal")
+    lower: float | None = Field(default=None, description="lower bound (none: -inf)")
+    upper: float | None = Field(default=None, description="upper bound (none: +inf)")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> TruncatedNormal:
+        if self.lower is not None and self.upper is not None and self.lower >= self.upper:
+            raise LocatedValueError(
+                ("upper",), f"upper ({self.upper}) must be above lower ({self.lower})"
+            )
+        return self
+
+    def support(self) -> tuple[float, float]:
+        lo = -math.inf if self.lower is None else self.lower
+        hi = math.inf if self.upper is None else self.upper
+        return (lo, hi)
+
+    def mean(self) -> float:
+        from scipy import stats
+
+        lo, hi = self.support()
+        a, b = (lo - self.mu) / self.sigma, (hi - self.mu) / self.sigma
+        return float(stats.truncnorm(a, b, loc=self.mu, scale=self.sigma).mean())
+
+
+class LogNormal(_Dist):
+    """exp(Normal(mu, sigma)): mu and sigma are on the log scale."""
+
+    dist: Literal["LogNormal"]
+    mu: float = Field(description="mean of log(x)")
+    sigma: float = Field(gt=0, description="standard deviation of log(x)")
+
+    def support(self) -> tuple[float, float]:
+        return (0.0, math.inf)
+
+    def mean(self) -> float:
+        return math.exp(self.mu + 0.5 * self.sigma**2)
+
+
+class Beta(_Dist):
+    """Beta(alpha, beta) on (0, 1)."""
+
+    dist: Literal["Beta"]
+    alpha: float = Field(gt=0, description="first shape parameter, > 0")
+    beta: float = Field(gt=0, description="second shape parameter, > 0")
+
+    def support(self) -> tuple[float, float]:
+        return (0.0, 1.0)
+
+    def mean(self) -> float:
+        return self.alpha / (self.alpha + self.beta)
+
+
+class Gamma(_Dist):
+    """Gamma(alpha, beta) with shape alpha and rate beta."""
+
+    dist: Literal["Gamma"]
+    alpha: float = Field(gt=0, description="shape, > 0")
+    beta: float = Field(gt=0, description="rate, > 0 (mean = alpha / beta)")
+
+    def support(self) -> tuple[float, float]:
+        return (0.0, math.inf)
+
+    def mean(self) -> float:
+        return self.alpha / self.beta
+
+
+class HalfNormal(_Dist):
+    """|Normal(0, sigma)|."""
+
+    dist: Literal["HalfNormal"]
+    sigma: float = Field(gt=0, description="scale, > 0")
+
+    def support(self) -> tuple[float, float]:
+        return (0.0, math.inf)
+
+    def mean(self) -> float:
+        return self.sigma * math.sqrt(2 / math.pi)
+
+
+class Uniform(_Dist):
+    """Uniform(lower, upper)."""
+
+    dist: Literal["Uniform"]
+    lower: float = Field(description="lower bound")
+    upper: float = Field(description="upper bound, > lower")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Uniform:
+        if self.lower >= self.upper:
+            raise LocatedValueError(
+                ("upper",), f"upper ({self.upper}) must be above lower ({self.lower})"
+            )
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return (self.lower, self.upper)
+
+    def mean(self) -> float:
+        return 0.5 * (self.lower + self.upper)
+
+
+class StudentT(_Dist):
+    """Student-t(nu, mu, sigma)."""
+
+    dist: Literal["StudentT"]
+    nu: float = Field(gt=0, description="degrees of freedom, > 0")
+    mu: float = Field(description="location")
+    sigma: float = Field(gt=0, description="scale, > 0")
+
+    def mean(self) -> float:
+        return self.mu
+
+
+class Fixed(_Dist):
+    """A point mass: the parameter is not fitted (unfitted runs only)."""
+
+    dist: Literal["Fixed"]
+    value: float = Field(description="the fixed value")
+
+    def support(self) -> tuple[float, float]:
+        return (self.value, self.value)
+
+    def mean(self) -> float:
+        return self.value
+
+
+Prior = Annotated[
+    Normal | TruncatedNormal | LogNormal | Beta | Gamma | HalfNormal | Uniform | StudentT | Fixed,
+    Field(discriminator="dist"),
+]
+DIST_NAMES = (
+    "Normal",
+    "TruncatedNormal",
+    "LogNormal",
+    "Beta",
+    "Gamma",
+    "HalfNormal",
+    "Uniform",
+    "StudentT",
+    "Fixed",
+)
+
+Domain = Literal["real", "positive", "nonnegative", "unit"]
+
+# name -> (symbol, domain, description). The order is the model's parameter order.
+PARAMETERS: dict[str, tuple[str, Domain, str]] = {
+    "inflation_persistence": (
+        "rho",
+        "unit",
+        "monthly AR(1) coefficient of the core PCE inflation gap (core PCE y/y - 2)",
+    ),
+    "inflation_shock_pp": (
+        "sigma_pi",
+        "nonnegative",
+        "monthly innovation standard deviation of the inflation gap, pp",
+    ),
+    "inflation_loading": (
+        "beta",
+        "real",
+        "loading of the 10y expectations component on the discounted inflation gap",
+    ),
+    "neutral_rate_pp": ("n_star", "real", "neutral policy rate the short rate reverts to, %"),
+    "mean_reversion_per_year": (
+        "kappa",
+        "positive",
+        "speed of reversion of the expected short rate to neutral, per year",
+    ),
+    "term_premium_mean_pp": ("mu_tp", "real", "long-run mean of the 10y term premium, pp"),
+    "term_premium_persistence": (
+        "phi",
+        "unit",
+        "monthly AR(1) coefficient of the term-premium deviation",
+    ),
+    "term_premium_shock_pp": (
+        "sigma_tp",
+        "nonnegative",
+        "monthly innovation standard deviation of the term premium, pp",
+    ),
+    "y10_noise_pp": (
+        "sigma_y",
+        "nonnegative",
+        "observation noise of the month-end 10y close in the fit, pp (not simulated)",
+    ),
+    "acm_noise_pp": (
+        "sigma_acm",
+        "nonnegative",
+        "observation noise of the ACM 10y term premium as a measure of TP, pp",
+    ),
+}
+_DOMAIN_BOUNDS: dict[str, tuple[float, float]] = {
+    "real": (-math.inf, math.inf),
+    "positive": (0.0, math.inf),
+    "nonnegative": (0.0, math.inf),
+    "unit": (0.0, 1.0),
+}
+_DOMAIN_TEXT = {
+    "real": "any real number",
+    "positive": "(0, inf)",
+    "nonnegative": "[0, inf)",
+    "unit": "[0, 1]",
+}
+_DOMAIN_DISTS = {
+    "real": "any distribution",
+    "positive": "LogNormal, Gamma, HalfNormal, or a TruncatedNormal/Uniform with lower >= 0",
+    "nonnegative": "HalfNormal, LogNormal, Gamma, or a TruncatedNormal/Uniform with lower >= 0",
+    "unit": "Beta, or a Uniform/TruncatedNormal within [0, 1]",
+}
+
+
+def _param_field(name: str) -> Any:
+    symbol, domain, text = PARAMETERS[name]
+    return Field(description=f"{text} (symbol {symbol}; domain {_DOMAIN_TEXT[domain]})")
+
+
+class DynamicsPriors(Strict):
+    """One prior per dynamics parameter."""
+
+    inflation_persistence: Prior = _param_field("inflation_persistence")
+    inflation_shock_pp: Prior = _param_field("inflation_shock_pp")
+    inflation_loading: Prior = _param_field("inflation_loading")
+    neutral_rate_pp: Prior = _param_field("neutral_rate_pp")
+    mean_reversion_per_year: Prior = _param_field("mean_reversion_per_year")
+    term_premium_mean_pp: Prior = _param_field("term_premium_mean_pp")
+    term_premium_persistence: Prior = _param_field("term_premium_persistence")
+    term_premium_shock_pp: Prior = _param_field("term_premium_shock_pp")
+    y10_noise_pp: Prior = _param_field("y10_noise_pp")
+    acm_noise_pp: Prior = _param_field("acm_noise_pp")
+
+    @model_validator(mode="after")
+    def _domains(self) -> DynamicsPriors:
+        for name, (_, domain, _) in PARAMETERS.items():
+            prior: _Dist = getattr(self, name)
+            lo, hi = prior.support()
+            dlo, dhi = _DOMAIN_BOUNDS[domain]
+            # kappa must be strictly positive: a Fixed 0 would never revert
+            zero_kappa = domain == "positive" and isinstance(prior, Fixed) and prior.value <= 0
+            if lo < dlo or hi > dhi or zero_kappa:
+                raise LocatedValueError(
+                    (name,),
+                    f"a {prior.dist}{_describe(prior)} prior puts mass outside the domain "
+                    f"{_DOMAIN_TEXT[domain]} of {name}; use {_DOMAIN_DISTS[domain]}",
+                )
+        return self
+
+    def items(self) -> list[tuple[str, _Dist]]:
+        """(name, prior) pairs in the model's parameter order."""
+        return [(name, getattr(self, name)) for name in PARAMETERS]
+
+
+def _describe(prior: _Dist) -> str:
+    fields = {k: v for k, v in prior.model_dump().items() if k != "dist"}
+    return "(" + ", ".join(f"{k}={v}" for k, v in fields.items()) + ")"
+
+
+class JointBlock(Strict):
+    """A multivariate normal on the unconstrained scale, replacing the named marginals.
+
+    Unconstrained transforms: logit for parameters in (0, 1), log for positive ones,
+    identity for real ones. Written by ``macrosim fit --export-priors`` so calibrated
+    priors keep their posterior correlations (e.g. neutral rate with term-premium mean).
+    """
+
+    parameters: list[str] = Field(
+        min_length=2, description="parameter names, in the order of mean and covariance"
+    )
+    mean: list[float] = Field(description="mean vector on the unconstrained scale")
+    covariance: list[list[float]] = Field(
+        description="covariance matrix on the unconstrained scale (symmetric, positive definite)"
+    )
+
+    @model_validator(mode="after")
+    def _shape(self) -> JointBlock:
+        n = len(self.parameters)
+        for i, name in enumerate(self.parameters):
+            if name not in PARAMETERS:
+                raise LocatedValueError(("parameters", i), f"unknown parameter {name!r}")
+        if len(set(self.parameters)) != n:
+            raise LocatedValueError(("parameters",), "parameters are listed twice")
+        if len(self.mean) != n:
+            raise LocatedValueError(("mean",), f"expected {n} values, found {len(self.mean)}")
+        if len(self.covariance) != n or any(len(row) != n for row in self.covariance):
+            raise LocatedValueError(("covariance",), f"expected a {n}x{n} matrix")
+        cov = np.asarray(self.covariance, dtype=float)
+        if not np.allclose(cov, cov.T, rtol=1e-8, atol=1e-12):
+            raise LocatedValueError(("covariance",), "the covariance matrix is not symmetric")
+        try:
+            np.linalg.cholesky(cov)
+        except np.linalg.LinAlgError:
+            raise LocatedValueError(
+                ("covariance",), "the covariance matrix is not positive definite"
+            ) from None
+        return self
+
+
+class Calibration(Strict):
+    """Marks a priors file written by a fit: a fit refuses it (it would count data twice)."""
+
+    as_of: dt.date = Field(description="the fit's as-of date; runs use it on or after that date")
+    fit_start: YearMonth = Field(description="first month of the fit window, YYYY-MM")
+    data_sha256: str = Field(description="hash of the history the fit used")
+    source_priors: str = Field(description="the weakly informative priors the fit started from")
+    command: str = Field(description="the command that regenerates this file")
+    diagnostics: dict[str, float] = Field(
+        default_factory=dict, description="R-hat, ESS and divergences of the fit"
+    )
+
+
+class PriorsFile(Strict):
+    """A priors file: the dynamics priors a fit starts from (or a calibrated posterior)."""
+
+    kind: Literal["priors"] = Field(description="file kind; always 'priors'")
+    description: str = Field(min_length=1, description="what these priors encode, in words")
+    calibrated: Calibration | None = Field(
+        default=None, description="present only in files written by `macrosim fit`"
+    )
+    parameters: DynamicsPriors = Field(description="one prior per dynamics parameter")
+    joint: JointBlock | None = Field(
+        default=None,
+        description="joint multivariate normal on the unconstrained scale (calibrated files)",
+    )
+
+    @model_validator(mode="after")
+    def _joint_needs_calibration(self) -> PriorsFile:
+        if self.joint is not None:
+            for i, name in enumerate(self.joint.parameters):
+                if isinstance(getattr(self.parameters, name), Fixed):
+                    raise LocatedValueError(
+                        ("joint", "parameters", i),
+                        f"{name} is Fixed in parameters and cannot be in the joint block",
+                    )
+        return self
+
+
+# ---------------------------------------------------------------------------------------
+# Scenario: beliefs about the window
+# ---------------------------------------------------------------------------------------
+
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+class Sourced(Strict):
+    """A market fact with where and when it was observed."""
+
+    value: float = Field(description="the value, in the key's unit")
+    source: str = Field(min_length=1, description="where the value was reported")
+    date: dt.date = Field(description="the date the value refers to")
+
+
+class TargetRange(Strict):
+    """The Fed funds target range."""
+
+    lower_pp: float = Field(ge=0, le=25, description="lower bound, %")
+    upper_pp: float = Field(ge=0, le=25, description="upper bound, %")
+    source: str = Field(min_length=1, description="where the range was reported")
+    date: dt.date = Field(description="the date the range was in force")
+
+    @model_validator(mode="after")
+    def _width(self) -> TargetRange:
+        if abs(self.upper_pp - self.lower_pp - 0.25) > 1e-9:
+            raise LocatedValueError(
+                ("upper_pp",),
+                f"the target range is 25bp wide: upper_pp - lower_pp = "
+                f"{self.upper_pp - self.lower_pp:.4g}, expected 0.25",
+            )
+        return self
+
+    @property
+    def midpoint_pp(self) -> float:
+        """Target-range midpoint, %: the policy rate r of the model."""
+        return 0.5 * (self.lower_pp + self.upper_pp)
+
+
+class Snapshot(Strict):
+    """The market as of the as-of date: where the simulation starts."""
+
+    y10_pp: Sourced = Field(description="10-year Treasury yield, % (the simulation's start)")
+    target_range: TargetRange = Field(description="Fed funds target range")
+    core_pce_yoy_pp: Sourced = Field(description="latest core PCE inflation, y/y %")
+    term_premium_pp: Sourced | None = Field(
+        default=None,
+        description="latest 10y term premium (ACM), % — a check, reported, not a constraint",
+    )
+
+
+def _check_probabilities(value: dict[int, float], what: str) -> dict[int, float]:
+    if not value:
+        raise ValueError(f"{what} is empty: give a probability for at least one count")
+    total = sum(value.values())
+    if abs(total - 1.0) > PROB_SUM_TOL:
+        raise ValueError(f"probabilities sum to {total:.6g}, expected 1 (within {PROB_SUM_TOL})")
+    return dict(sorted(value.items()))
+
+
+class CutView(Strict):
+    """A distribution of the net number of 25bp Fed cuts over the window, and their timing."""
+
+    cut_count: dict[Annotated[int, Field(ge=-16, le=16)], Probability] = Field(
+        description=(
+            "probability of each net count of 25bp cuts over the whole window "
+            "(negative = hikes); must sum to 1"
+        )
+    )
+    meeting_weights: dict[dt.date, Annotated[float, Field(ge=0, le=100)]] = Field(
+        default_factory=dict,
+        description=(
+            "relative likelihood of a move at each FOMC decision date (default 1; "
+            "0 = no move at that meeting); keys are decision dates in the window"
+        ),
+    )
+    max_moves_per_meeting: int = Field(
+        default=1, ge=1, le=4, description="25bp moves one meeting can hold (2 allows 50bp)"
+    )
+
+    @field_validator("cut_count")
+    @classmethod
+    def _sum_to_one(cls, value: dict[int, float]) -> dict[int, float]:
+        return _check_probabilities(value, "cut_count")
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> CutView:
+        if self.meeting_weights and not any(w > 0 for w in self.meeting_weights.values()):
+            if any(k != 0 and p > 0 for k, p in self.cut_count.items()):
+                raise LocatedValueError(
+                    ("meeting_weights",),
+                    "every meeting weight is 0 but cut_count allows moves",
+                )
+        return self
+
+
+class MarketView(Strict):
+    """What the market prices (the as-of 10y already reflects it). Default: the view."""
+
+    cut_count: dict[Annotated[int, Field(ge=-16, le=16)], Probability] | None = Field(
+        default=None, description="the market's cut-count distribution (default: the view's)"
+    )
+    meeting_weights: dict[dt.date, Annotated[float, Field(ge=0, le=100)]] | None = Field(
+        default=None, description="the market's meeting weights (default: the view's)"
+    )
+
+    @field_validator("cut_count")
+    @classmethod
+    def _sum_to_one(cls, value: dict[int, float] | None) -> dict[int, float] | None:
+        return None if value is None else _check_probabilities(value, "cut_count")
+
+
+class ObservedMove(Strict):
+    """An FOMC decision already taken inside the window."""
+
+    date: dt.date = Field(description="decision date")
+    move_bp: int = Field(ge=-100, le=100, description="change of the target range, bp (cut < 0)")
+
+    @field_validator("move_bp")
+    @classmethod
+    def _multiple_of_25(cls, value: int) -> int:
+        if value % 25:
+            raise ValueError(f"moves are multiples of 25bp, found {value}")
+        return value
+
+
+class ObservedPrint(Strict):
+    """A core PCE print already published inside the window."""
+
+    month: YearMonth = Field(description="the month the print refers to, YYYY-MM")
+    core_pce_yoy_pp: float = Field(ge=-5, le=20, description="core PCE y/y, %")
+
+
+class ObservedClose(Strict):
+    """A 10-year close already seen inside the window (for touches already observed)."""
+
+    date: dt.date = Field(description="the business day")
+    y10_pp: float = Field(ge=-2, le=25, description="10y close, %")
+
+
+class Observed(Strict):
+    """What the window has already shown (offline runs with an as-of inside the window)."""
+
+    moves: list[ObservedMove] = Field(default_factory=list, description="decisions taken")
+    core_pce: list[ObservedPrint] = Field(default_factory=list, description="prints published")
+    y10_closes: list[ObservedClose] = Field(
+        default_factory=list, description="10y closes (touches already observed count)"
+    )
+
+
+class Event(Strict):
+    """A term-premium shock: Bernoulli(probability) x onset uniform over business days in
+    [start, end] x signed size, decaying with the half-life."""
+
+    name: str = Field(min_length=1, description="short label used in outputs")
+    probability: Probability = Field(description="probability the shock happens in the window")
+    start: dt.date = Field(description="first possible onset date")
+    end: dt.date = Field(description="last possible onset date")
+    size_bp: float = Field(ge=-300, le=300, description="signed jump of the term premium, bp")
+    half_life_bdays: float | None = Field(
+        default=None,
+        gt=0,
+        le=10_000,
+        description="business days for the shock to halve (none: permanent)",
+    )
+
+    @model_validator(mode="after")
+    def _order(self) -> Event:
+        if self.end < self.start:
+            raise LocatedValueError(("end",), f"end {self.end} is before start {self.start}")
+        return self
+
+
+RateInput = float | dict[YearMonth, float]
+
+
+class ForeignLeg(Strict):
+    """Hedging inputs for one base currency: cost = USD rate + bill spread - rate - basis."""
+
+    short_rate_pp: RateInput = Field(
+        description="foreign short rate, %: a constant or a map of YYYY-MM -> % (monthly path)"
+    )
+    basis_pp: RateInput = Field(
+        default=0.0,
+        description="cross-currency basis, % (negative = dearer dollars, raises the cost)",
+    )
+    source: str = Field(min_length=1, description="where these values come from")
+
+
+def _default_currencies() -> dict[Currency, ForeignLeg]:
+    # ../shared/MARKET-2026-01.md. Each note says how the number follows from the source.
+    return {
+        "CNY": ForeignLeg(
+            short_rate_pp=1.95,
+            basis_pp=0.0,
+            source=(
+                "12m USD-CNY forward ~1.7% below spot on 2026-01-12 (Bloomberg via livemint) "
+                "with the USD short rate ~3.65%: CNY rate plus basis ~1.95%, basis folded in"
+            ),
+        ),
+        "EUR": ForeignLeg(
+            short_rate_pp=2.00,
+            basis_pp=-0.17,
+            source=(
+                "ECB deposit rate 2.00%; hedge cost ~1.82%/yr on 2025-12-05 (broker, "
+                "secondary) with USD ~3.65% implies basis ~-0.17%"
+            ),
+        ),
+        "JPY": ForeignLeg(
+            short_rate_pp=0.75,
+            basis_pp=-0.2,
+            source=(
+                "BOJ policy rate 0.75% from 2025-12-19; 3m hedge cost ~4.6% in Nov 2024 "
+                "(Bloomberg via bnnbloomberg) vs a ~4.4pp policy gap implies basis ~-0.2%"
+            ),
+        ),
+    }
+
+
+class Hedging(Strict):
+    """FX hedging by rolling 3-month forwards, for each base currency."""
+
+    usd_bill_spread_pp: float = Field(
+        default=0.0,
+        ge=-2,
+        le=2,
+        description="USD short rate (cash, hedges) minus the policy rate midpoint, pp",
+    )
+    roll_months: int = Field(default=3, ge=1, le=12, description="forward tenor, months")
+    currencies: dict[Currency, ForeignLeg] = Field(
+        default_factory=_default_currencies,
+        description="CNY, EUR and JPY legs; missing ones take the defaults",
+    )
+
+    @field_validator("currencies", mode="after")
+    @classmethod
+    def _fill(cls, value: dict[Currency, ForeignLeg]) -> dict[Currency, ForeignLeg]:
+        full = _default_currencies()
+        full.update(value)
+        return full
+
+
+class Adjustments(Strict):
+    """Post-fit shifts of fitted dynamics: explicit, never a prior the data would wash out."""
+
+    neutral_rate_shift_pp: float = Field(
+        default=0.0, ge=-5, le=5, description="added to every draw of the neutral rate, pp"
+    )
+    term_premium_mean_shift_pp: float = Field(
+        default=0.0, ge=-3, le=3, description="added to every draw of the term-premium mean, pp"
+    )
+    inflation_gap_shift_pp: float = Field(
+        default=0.0,
+        ge=-5,
+        le=5,
+        description="added to the starting inflation gap (sticky inflation > 0), pp",
+    )
+
+
+class MixtureComponent(Strict):
+    """One sub-scenario of a mixture: replaces the named belief blocks, drawn per path."""
+
+    name: str = Field(min_length=1, description="label used in outputs")
+    weight: Probability = Field(description="probability of this component; weights sum to 1")
+    view: CutView | None = Field(default=None, description="replaces the scenario's view")
+    events: list[Event] | None = Field(default=None, description="replaces the events")
+    seasonal_drift_bp: dict[Month, Annotated[float, Field(ge=-100, le=100)]] | None = Field(
+        default=None, description="replaces the seasonal drift"
+    )
+    adjustments: Adjustments | None = Field(default=None, description="replaces adjustments")
+
+
+class Window(Strict):
+    """The simulated calendar window."""
+
+    start: dt.date = Field(default=dt.date(2026, 1, 1), description="first day of the window")
+    end: dt.date = Field(default=dt.date(2026, 12, 31), description="last day of the window")
+
+    @model_validator(mode="after")
+    def _order(self) -> Window:
+        if self.end <= self.start:
+            raise LocatedValueError(("end",), f"end {self.end} is not after start {self.start}")
+        if (self.end - self.start).days > 3 * 366:
+            raise LocatedValueError(("end",), "a window is at most three years")
+        return self
+
+
+class Simulation(Strict):
+    """Monte Carlo settings."""
+
+    grid: Literal["daily", "weekly"] = Field(
+        default="daily", description="daily business days, or Fridays plus event dates"
+    )
+    paths: int = Field(default=100_000, ge=1, le=10**10, description="number of paths")
+    seed: int = Field(default=20260120, ge=0, le=2**63 - 1, description="master seed")
+
+
+class Scenario(Strict):
+    """A scenario: beliefs about the window, on top of a priors file."""
+
+    kind: Literal["scenario"] = Field(description="file kind; always 'scenario'")
+    name: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]*$", description="short name, used for the run folder"
+    )
+    description: str = Field(min_length=1, description="the view in words")
+    as_of: dt.date = Field(description="the date the view is taken; nothing later is used")
+    window: Window = Field(default_factory=Window, description="simulated window")
+    horizon: dt.date | None = Field(
+        default=None, description="last simulated date (default: window end)"
+    )
+    priors: str = Field(description="the priors file, relative to this scenario file")
+    adjustments: Adjustments = Field(default_factory=Adjustments, description="post-fit shifts")
+    snapshot: Snapshot = Field(description="the market as of the as-of date")
+    view: CutView = Field(description="the researcher's view of Fed moves in the window")
+    market: MarketView = Field(
+        default_factory=MarketView, description="what the market prices (default: the view)"
+    )
+    observed: Observed = Field(default_factory=Observed, description="what the window has shown")
+    events: list[Event] = Field(default_factory=list, description="term-premium shock events")
+    seasonal_drift_bp: dict[Month, Annotated[float, Field(ge=-100, le=100)]] = Field(
+        default_factory=dict,
+        description="term-premium drift per calendar month, bp per month (jan..dec)",
+    )
+    hedging: Hedging = Field(default_factory=Hedging, description="FX hedging inputs")
+    mixture: list[MixtureComponent] | None = Field(
+        default=None, description="weighted sub-scenarios drawn per path"
+    )
+    levels_pp: list[Annotated[float, Field(ge=-2, le=25)]] = Field(
+        default_factory=lambda: [3.5],
+        min_length=1,
+        description="10y levels of interest, % (touch probabilities)",
+    )
+    simulation: Simulation = Field(default_factory=Simulation, description="Monte Carlo settings")
+
+    @property
+    def horizon_date(self) -> dt.date:
+        """The horizon, defaulting to the window end."""
+        return self.horizon or self.window.end
+
+    @field_validator("priors")
+    @classmethod
+    def _priors_exists(cls, value: str, info: ValidationInfo) -> str:
+        base = (info.context or {}).get("base_dir")
+        if base is not None and not (Path(base) / value).is_file():
+            raise ValueError(f"priors file not found: {(Path(base) / value).resolve()}")
+        return value
+
+    @model_validator(mode="after")
+    def _dates(self) -> Scenario:
+        w = self.window
+        if not (w.start - dt.timedelta(days=1) <= self.as_of <= w.end):
+            raise LocatedValueError(
+                ("as_of",),
+                f"date {self.as_of} is outside the window {w.start}..{w.end} "
+                "(the as-of date may be the day before the window starts)",
+            )
+        if self.horizon is not None and not (self.as_of < self.horizon <= w.end):
+            raise LocatedValueError(
+                ("horizon",),
+                f"date {self.horizon} must be after as_of {self.as_of} and within the window "
+                f"ending {w.end}",
+            )
+        for key in ("y10_pp", "core_pce_yoy_pp", "term_premium_pp"):
+            fact = getattr(self.snapshot, key)
+            if fact is not None and fact.date > self.as_of:
+                raise LocatedValueError(
+                    ("snapshot", key, "date"),
+                    f"date {fact.date} is after as_of {self.as_of}: nothing later is known",
+                )
+        if self.snapshot.target_range.date > self.as_of:
+            raise LocatedValueError(
+                ("snapshot", "target_range", "date"),
+                f"date {self.snapshot.target_range.date} is after as_of {self.as_of}",
+            )
+        for blockname, block in (("view", self.view), ("market", self.market)):
+            for d in block.meeting_weights or {}:
+                if not (w.start <= d <= w.end):
+                    raise LocatedValueError(
+                        (blockname, "meeting_weights", d),
+                        f"date {d} is outside the window {w.start}..{w.end}",
+                    )
+        for i, move in enumerate(self.observed.moves):
+            if not (w.start <= move.date <= self.as_of):
+                raise LocatedValueError(
+                    ("observed", "moves", i, "date"),
+                    f"date {move.date} is not inside the window and on or before as_of "
+                    f"{self.as_of}",
+                )
+        for i, close in enumerate(self.observed.y10_closes):
+            if not (w.start <= close.date <= self.as_of):
+                raise LocatedValueError(
+                    ("observed", "y10_closes", i, "date"),
+                    f"date {close.date} is not inside the window and on or before as_of "
+                    f"{self.as_of}",
+                )
+        for base, events in [(("events",), self.events)] + [
+            (("mixture", i, "events"), c.events or []) for i, c in enumerate(self.mixture or [])
+        ]:
+            for i, ev in enumerate(events):
+                if ev.end <= self.as_of or ev.start > self.horizon_date:
+                    raise LocatedValueError(
+                        (*base, i, "start"),
+                        f"window {ev.start}..{ev.end} must overlap ({self.as_of}, "
+                        f"{self.horizon_date}]: events start strictly after as_of",
+                    )
+        if self.mixture is not None:
+            total = sum(c.weight for c in self.mixture)
+            if abs(total - 1) > PROB_SUM_TOL:
+                raise LocatedValueError(
+                    ("mixture",), f"weights sum to {total:.6g}, expected 1 (within {PROB_SUM_TOL})"
+                )
+            names = [c.name for c in self.mixture]
+            if len(set(names)) != len(names):
+                raise LocatedValueError(("mixture",), "component names must be unique")
+        for cur, leg in self.hedging.currencies.items():
+            for key in ("short_rate_pp", "basis_pp"):
+                value = getattr(leg, key)
+                if isinstance(value, dict):
+                    _check_monthly_path(value, ("hedging", "currencies", cur, key), self)
+        return self
+
+
+def _check_monthly_path(
+    path: dict[str, float], where: tuple[str | int, ...], scenario: Scenario
+) -> None:
+    months = sorted(path)
+    first = f"{scenario.as_of.year:04d}-{scenario.as_of.month:02d}"
+    if months[0] > first:
+        raise LocatedValueError(
+            where, f"the monthly path starts at {months[0]}; it must cover {first} (the as-of)"
+        )
+
+
+FileKind = Literal["priors", "scenario"]
