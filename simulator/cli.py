@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from enum import Enum
+from typing import Annotated, Any
 
 import typer
 
@@ -82,6 +83,169 @@ def schema() -> None:
     from simulator.config import json_schema_text
 
     sys.stdout.write(json_schema_text())
+
+
+class Grid(str, Enum):
+    """Simulation grid."""
+
+    daily = "daily"
+    weekly = "weekly"
+
+
+class Sampler(str, Enum):
+    """NUTS implementation for fits."""
+
+    nutpie = "nutpie"
+    pymc = "pymc"
+
+
+def _progress_printer(quiet: bool) -> tuple[Any, Any]:
+    """A rich progress bar with ETA on stderr (nothing when quiet)."""
+    if quiet:
+        return None, None
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            label = {"simulate": "simulating blocks", "fit": "fitting"}.get(stage, stage)
+            tasks[stage] = bar.add_task(label, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return bar, update
+
+
+def _print_answers(summary: dict[str, Any], folder: Path | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(
+        title=f"{summary['scenario']} (as of {summary['as_of']}, {summary['paths']:,} paths, seed {summary['seed']})"
+    )
+    table.add_column("answer")
+    table.add_column("value", justify="right")
+    for lv, d in summary["levels"].items():
+        table.add_row(
+            f"P(10y touches {lv}% by {summary['horizon']})",
+            f"{d['p_touch']:.1%} ± {d['p_touch_se']:.1%}",
+        )
+        table.add_row(
+            f"P(10y below {lv}% at {summary['horizon']})", f"{d['p_below_at_horizon']:.1%}"
+        )
+    q = summary["y10_at_horizon"]
+    table.add_row(
+        "10y at horizon: median (10-90%)", f"{q['0.5']:.2f}% ({q['0.1']:.2f}-{q['0.9']:.2f}%)"
+    )
+    for cur, b in summary.get("best_entry", {}).items():
+        kind = "unhedged" if cur == "USD" else "hedged"
+        table.add_row(
+            f"best entry month, {cur} {kind}",
+            f"{b['month']}: {b['mean']:+.2%} ± {b['mean_se']:.2%} (P(best) {b['p_best']:.0%})",
+        )
+    console.print(table)
+    for w in summary.get("warnings", []):
+        console.print(f"[yellow]note:[/yellow] {w}")
+    if folder is not None:
+        console.print(f"run folder: {folder}")
+
+
+@app.command()
+def run(
+    scenario: Annotated[
+        Path, typer.Argument(help="Scenario YAML file.", exists=True, dir_okay=False)
+    ],
+    paths: Annotated[
+        int | None, typer.Option(min=1, help="Number of paths (default: the scenario's).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Master seed (default: the scenario's).")
+    ] = None,
+    grid: Annotated[
+        Grid | None, typer.Option(help="Simulation grid (default: the scenario's).")
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data", help="History folder: fit the dynamics to it.", exists=True, file_okay=False
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Root folder for run folders.")] = Path(
+        "outputs"
+    ),
+    level: Annotated[
+        list[float] | None, typer.Option("--level", help="Level(s) of interest, % (repeatable).")
+    ] = None,
+    sampler: Annotated[
+        Sampler, typer.Option(help="NUTS sampler for --data fits.")
+    ] = Sampler.nutpie,
+    strict: Annotated[bool, typer.Option(help="Exit 3 when fit diagnostics fail.")] = False,
+    threads: Annotated[
+        int | None, typer.Option(min=1, help="Local thread pool size (default: cores).")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Local Dask cluster workers.")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address, tcp://host:8786.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout.")] = False,
+) -> None:
+    """Run a scenario and write its run folder: ROOT/<scenario>/<run-id>/."""
+    import json
+
+    from simulator import api
+
+    if workers is not None or scheduler is not None:
+        raise BadInput(
+            "--workers/--scheduler (Dask) are not available in this version; "
+            "runs use the local thread pool (--threads)"
+        )
+    sc = api.load_scenario(scenario)
+    bar, update = _progress_printer(quiet or as_json)
+    if bar is not None:
+        bar.start()
+    try:
+        result = api.run(
+            sc,
+            paths=paths,
+            seed=seed,
+            data_dir=data,
+            grid=grid.value if grid else None,
+            levels=level,
+            threads=threads,
+            progress=update,
+        )
+    finally:
+        if bar is not None:
+            bar.stop()
+    folder = api.write_run(result, out)
+    if as_json:
+        sys.stdout.write(json.dumps(result.summary, indent=2, sort_keys=True) + "\n")
+    elif not quiet:
+        _print_answers(result.summary, folder)
+    diag = result.summary["diagnostics"]
+    if strict and diag.get("fitted") and diag.get("problems"):
+        typer.echo("diagnostics failed: " + "; ".join(diag["problems"]), err=True)
+        raise typer.Exit(EXIT_DIAGNOSTICS)
 
 
 def main() -> None:

@@ -123,6 +123,7 @@ def json_schema() -> dict[str, Any]:
         defs.update(sub.pop("$defs", {}))
     defs["PriorsFile"] = priors
     defs["Scenario"] = scenario
+    _close_pattern_maps(defs)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://macrosim.invalid/schema.json",
@@ -130,6 +131,18 @@ def json_schema() -> dict[str, Any]:
         "oneOf": [{"$ref": "#/$defs/PriorsFile"}, {"$ref": "#/$defs/Scenario"}],
         "$defs": defs,
     }
+
+
+def _close_pattern_maps(node: Any) -> None:
+    """Maps keyed by a pattern (YYYY-MM paths) admit no other keys, as the loader."""
+    if isinstance(node, dict):
+        if "patternProperties" in node and "additionalProperties" not in node:
+            node["additionalProperties"] = False
+        for value in node.values():
+            _close_pattern_maps(value)
+    elif isinstance(node, list):
+        for value in node:
+            _close_pattern_maps(value)
 
 
 def json_schema_text() -> str:
@@ -163,9 +176,19 @@ def _problems(model: type[BaseModel], doc: Document, exc: ValidationError) -> li
             by_path[key] = []
             order.append(key)
         by_path[key].append(dict(err))
+    # A misspelt required key shows up twice: as unknown and as missing. Keep the unknown
+    # one, whose message names the intended key.
+    renamed = set()
+    for key in order:
+        if any(e["type"] == "extra_forbidden" for e in by_path[key]):
+            hint = _suggest(str(key[-1]), _valid_keys(model, doc, key[:-1]))
+            if hint:
+                renamed.add((*key[:-1], hint))
     problems = []
     for key in order:
         errs = by_path[key]
+        if key in renamed and all(e["type"] == "missing" for e in errs):
+            continue
         problems.append(_one_problem(model, doc, key, errs))
     problems.sort(key=lambda p: (p.line, p.column))
     return problems
@@ -224,9 +247,18 @@ def _one_problem(
     found = first.get("input")
     if "missing" in types_:
         parent, name = key[:-1], key[-1]
-        line, col = doc.position(parent, of_value=False) if parent else (1, 1)
+        if parent:
+            line, col = doc.position(parent, of_value=False)
+        else:  # the top-level mapping: where its first key is
+            top = [pos for kp, pos in doc.key_pos.items() if len(kp) == 1]
+            line, col = min(top) if top else (1, 1)
         where = doc.key_path_str(parent) if parent else ""
-        return Problem(str(doc.path), line, col, where, f"missing required key {name!r}")
+        msg = f"missing required key {name!r}"
+        owner = _model_at(model, doc, parent)
+        info = owner.model_fields.get(str(name)) if owner is not None else None
+        if info is not None and info.description:
+            msg += f" ({info.description})"
+        return Problem(str(doc.path), line, col, where, msg)
     if "extra_forbidden" in types_:
         name = key[-1]
         valid = _valid_keys(model, doc, key[:-1])
@@ -273,6 +305,8 @@ def _expectation(err: dict[str, Any]) -> str:
         "less_than": ("a number <", "lt"),
         "less_than_equal": ("a number <=", "le"),
     }
+    if t == "less_than_equal" and ctx.get("le") == 1:
+        return "a probability between 0 and 1"
     if t in bounds:
         text, k = bounds[t]
         limit = ctx.get(k)
@@ -325,6 +359,12 @@ def _suggest(name: str, valid: Iterable[str]) -> str | None:
 
 def _valid_keys(model: type[BaseModel], doc: Document, parent: KeyPath) -> list[str]:
     """Field names of the model found at ``parent`` in the document."""
+    owner = _model_at(model, doc, parent)
+    return list(owner.model_fields) if owner is not None else []
+
+
+def _model_at(model: type[BaseModel], doc: Document, parent: KeyPath) -> type[BaseModel] | None:
+    """The model found at ``parent`` in the document, or None (a plain value or mapping)."""
     tp: Any = model
     node: Any = doc.data
     for part in parent:
@@ -332,7 +372,7 @@ def _valid_keys(model: type[BaseModel], doc: Document, parent: KeyPath) -> list[
         if isinstance(tp, type) and issubclass(tp, BaseModel):
             field = tp.model_fields.get(str(part))
             if field is None:
-                return []
+                return None
             tp = field.annotation
         else:
             origin = get_origin(tp)
@@ -342,12 +382,12 @@ def _valid_keys(model: type[BaseModel], doc: Document, parent: KeyPath) -> list[
             elif origin is dict and len(args) == 2:
                 tp = args[1]
             else:
-                return []
+                return None
         node = _child(node, part)
     tp = _strip(tp, node)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return list(tp.model_fields)
-    return []
+        return tp
+    return None
 
 
 def _child(node: Any, part: Any) -> Any:

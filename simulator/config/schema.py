@@ -42,9 +42,11 @@ class LocatedValueError(ValueError):
 
 
 class Strict(BaseModel):
-    """Base: unknown keys are errors; values are checked on assignment too."""
+    """Base: unknown keys are errors, numbers must be finite, assignments are checked too."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, frozen=False, allow_inf_nan=False
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -54,6 +56,7 @@ class Strict(BaseModel):
 
 class _Dist(Strict):
     dist: str
+
     def support(self) -> tuple[float, float]:
         """Closed interval containing the distribution's support."""
         return (-math.inf, math.inf)
@@ -418,6 +421,8 @@ class PriorsFile(Strict):
 # ---------------------------------------------------------------------------------------
 
 Probability = Annotated[float, Field(ge=0, le=1)]
+# YAML integer keys arrive in JSON (and in editors) as text: say which text is allowed
+_INT_KEYS: dict[str, Any] = {"propertyNames": {"pattern": r"^-?[0-9]+$"}}
 
 
 class Sourced(Strict):
@@ -480,7 +485,8 @@ class CutView(Strict):
         description=(
             "probability of each net count of 25bp cuts over the whole window "
             "(negative = hikes); must sum to 1"
-        )
+        ),
+        json_schema_extra=_INT_KEYS,
     )
     meeting_weights: dict[dt.date, Annotated[float, Field(ge=0, le=100)]] = Field(
         default_factory=dict,
@@ -513,7 +519,9 @@ class MarketView(Strict):
     """What the market prices (the as-of 10y already reflects it). Default: the view."""
 
     cut_count: dict[Annotated[int, Field(ge=-16, le=16)], Probability] | None = Field(
-        default=None, description="the market's cut-count distribution (default: the view's)"
+        default=None,
+        description="the market's cut-count distribution (default: the view's)",
+        json_schema_extra=_INT_KEYS,
     )
     meeting_weights: dict[dt.date, Annotated[float, Field(ge=0, le=100)]] | None = Field(
         default=None, description="the market's meeting weights (default: the view's)"
@@ -757,17 +765,21 @@ class Scenario(Strict):
     def _priors_exists(cls, value: str, info: ValidationInfo) -> str:
         base = (info.context or {}).get("base_dir")
         if base is not None and not (Path(base) / value).is_file():
-            raise ValueError(f"priors file not found: {(Path(base) / value).resolve()}")
+            raise ValueError(
+                f"priors file {value!r} not found (looked for "
+                f"{(Path(base) / value).resolve()}; the path is relative to this scenario file)"
+            )
         return value
 
     @model_validator(mode="after")
     def _dates(self) -> Scenario:
         w = self.window
         if not (w.start - dt.timedelta(days=1) <= self.as_of <= w.end):
+            side = "after the window ends" if self.as_of > w.end else "before the window starts"
             raise LocatedValueError(
                 ("as_of",),
-                f"date {self.as_of} is outside the window {w.start}..{w.end} "
-                "(the as-of date may be the day before the window starts)",
+                f"{self.as_of} is {side} ({w.start}..{w.end}); the as-of date must lie in "
+                "the window, or be the day before it starts",
             )
         if self.horizon is not None and not (self.as_of < self.horizon <= w.end):
             raise LocatedValueError(
@@ -792,7 +804,8 @@ class Scenario(Strict):
                 if not (w.start <= d <= w.end):
                     raise LocatedValueError(
                         (blockname, "meeting_weights", d),
-                        f"date {d} is outside the window {w.start}..{w.end}",
+                        f"date {d} is outside the window {w.start}..{w.end}: weights are for "
+                        "FOMC decision dates inside the window",
                     )
         for i, move in enumerate(self.observed.moves):
             if not (w.start <= move.date <= self.as_of):

@@ -15,7 +15,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from simulator.config.errors import ConfigError, Problem
 
@@ -89,10 +90,18 @@ def load_yaml(path: str | Path) -> Document:
     p = Path(path)
     if not p.is_file():
         raise ConfigError.single(p, "file not found" if not p.exists() else "not a file")
+    raw = p.read_bytes()
     try:
-        text = p.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError.single(p, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError.single(
+            p,
+            f"not UTF-8 text ({exc.reason} at byte {exc.start}): save the file as UTF-8",
+            line=line,
+            column=column,
+        ) from None
     for lineno, row in enumerate(text.splitlines(), start=1):
         indent = row[: len(row) - len(row.lstrip(" \t"))]
         if "\t" in indent:
@@ -110,18 +119,90 @@ def load_yaml(path: str | Path) -> Document:
     except DuplicateKeyError as exc:
         mark = exc.problem_mark
         key = _duplicate_key_name(exc)
-        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        start = exc.context_mark.line + 1 if exc.context_mark is not None else 1
+        first = _first_occurrence(text, key, start, line, col)
+        where = f" (first at line {first})" if first else ""
         raise ConfigError.single(
-            p, f"duplicate key {key!r}: each key may appear once per mapping", line=line, column=col
+            p,
+            f"duplicate key {key!r}{where}: each key may appear once per mapping",
+            line=line,
+            column=col,
         ) from None
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
-        what = (exc.problem or exc.context or "invalid YAML").strip()
-        raise ConfigError.single(p, f"YAML syntax error: {what}", line=line, column=col) from None
+        raise ConfigError([_syntax_problem(p, exc)]) from None
+    except ReaderError as exc:
+        # a control character: ruamel gives its offset in the text
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise ConfigError.single(
+            p,
+            f"YAML syntax error: control character U+{exc.character:04X} is not allowed "
+            "in YAML text",
+            line=line,
+            column=column,
+        ) from None
+    except YAMLError as exc:  # anything else ruamel refuses, without a position
+        raise ConfigError.single(p, f"YAML error: {exc}", line=1, column=1) from None
     doc = Document(path=p, data=None)
     doc.data = _plain(root, (), doc)
     return doc
+
+
+# ruamel's parser wording -> what to look at, for someone who edits YAML by hand
+_SYNTAX_HINTS = (
+    (
+        "mapping values are not allowed",
+        "put text that contains ': ' in quotes, or fix the indentation",
+    ),
+    ("<block end>", "check the indentation of this line against the lines above"),
+    ("could not find expected ':'", "a key needs ': ' after it"),
+    ("end of stream", "a quote or bracket is not closed"),
+    ("expected ',' or '}'", "is the '{' closed with '}'?"),
+    ("expected ',' or ']'", "is the '[' closed with ']'?"),
+    ("undefined alias", "'*' starts an alias: put the value in quotes"),
+    ("cannot start any token", "put the value in quotes"),
+)
+
+
+_CONTEXTS = {
+    "while parsing a flow mapping": "in the {...} mapping",
+    "while parsing a flow sequence": "in the [...] list",
+    "while scanning a quoted scalar": "in the quoted text",
+    "while parsing a block mapping": "in the mapping",
+    "while parsing a block collection": "in the list",
+}
+
+
+def _syntax_problem(path: Path, exc: MarkedYAMLError) -> Problem:
+    """One located problem for a YAML syntax error, with where the broken construct starts."""
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    what = (exc.problem or exc.context or "invalid YAML").strip()
+    message = f"YAML syntax error: {what}"
+    ctx, cmark = exc.context, exc.context_mark
+    if "another document" in what:
+        message = "YAML syntax error: a second document starts here; a config file holds one"
+    elif ctx and cmark is not None and exc.problem_mark is not None and cmark.line + 1 != line:
+        inside = _CONTEXTS.get(ctx.strip(), ctx.strip())
+        message += f" ({inside} that starts at line {cmark.line + 1}, column {cmark.column + 1})"
+    for needle, hint in _SYNTAX_HINTS:
+        if needle in what:
+            message += f"; {hint}"
+            break
+    return Problem(str(path), max(line, 1), max(col, 1), "", message)
+
+
+def _first_occurrence(text: str, key: str, start: int, line: int, col: int) -> int:
+    """Line of the first block-style ``key:`` at column ``col`` in lines start..line-1, or 0."""
+    rows = text.splitlines()
+    for lineno in range(max(start, 1), line):
+        row = rows[lineno - 1]
+        indent = len(row) - len(row.lstrip(" "))
+        name = row[col - 1 :].split(":", 1)[0].strip().strip("'\"")
+        if indent == col - 1 and ":" in row[col - 1 :] and name == key:
+            return lineno
+    return 0
 
 
 def _duplicate_key_name(exc: DuplicateKeyError) -> str:
@@ -135,10 +216,15 @@ def _duplicate_key_name(exc: DuplicateKeyError) -> str:
 def _check_tag(node: Any, path: KeyPath, doc: Document) -> None:
     tag = getattr(node, "tag", None)
     value = getattr(tag, "value", tag) if tag is not None else None
-    if value and not str(value).startswith("tag:yaml.org,2002:"):
-        raise doc.error(path, f"YAML tag {value!r} is not allowed: config files hold plain data")
     if value and str(value) not in _PLAIN_TAGS:
-        raise doc.error(path, f"YAML tag {value!r} is not allowed: config files hold plain data")
+        shown = str(value)
+        if shown.startswith("tag:yaml.org,2002:"):
+            shown = "!!" + shown.removeprefix("tag:yaml.org,2002:")
+        raise doc.error(
+            path,
+            f"YAML tag {shown!r} is not allowed: config files hold plain data "
+            "(numbers, text, dates, lists and mappings)",
+        )
 
 
 _PLAIN_TAGS = {
@@ -153,20 +239,31 @@ _PLAIN_TAGS = {
 }
 
 
-def _plain(node: Any, path: KeyPath, doc: Document) -> Any:
+# Aliases may repeat a node many times; a config file never needs this many values.
+MAX_VALUES = 100_000
+
+
+def _plain(node: Any, path: KeyPath, doc: Document, budget: list[int] | None = None) -> Any:
     """Convert a ruamel round-trip tree to plain Python, recording positions."""
     _check_tag(node, path, doc)
-    if isinstance(node, CommentedMap):
+    budget = [MAX_VALUES] if budget is None else budget
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise doc.error(
+            path, f"more than {MAX_VALUES} values (after expanding aliases): not a config file"
+        )
+    if type(node) is CommentedMap:
         out: dict[Any, Any] = {}
+        here = doc.position(path, of_value=True) if path else (1, 1)
         for key in node:
             kp = (*path, _plain_key(key))
-            kl, kc = node.lc.key(key)
-            vl, vc = node.lc.value(key)
-            doc.key_pos[kp] = (kl + 1, kc + 1)
-            doc.value_pos[kp] = (vl + 1, vc + 1)
-            out[_plain_key(key)] = _plain(node[key], kp, doc)
+            # keys brought in by a merge (<<: *anchor) have no position of their own
+            kl, kc, vl, vc = _positions(node, key, here)
+            doc.key_pos[kp] = (kl, kc)
+            doc.value_pos[kp] = (vl, vc)
+            out[_plain_key(key)] = _plain(node[key], kp, doc, budget)
         return out
-    if isinstance(node, CommentedSeq):
+    if type(node) is CommentedSeq:
         items = []
         for i, item in enumerate(node):
             kp = (*path, i)
@@ -174,7 +271,7 @@ def _plain(node: Any, path: KeyPath, doc: Document) -> Any:
             doc.key_pos[kp] = (il + 1, ic + 1)
             doc.value_pos[kp] = (il + 1, ic + 1)
             doc.seq_items.add(kp)
-            items.append(_plain(item, kp, doc))
+            items.append(_plain(item, kp, doc, budget))
         return items
     if isinstance(node, bool) or node is None:
         return node
@@ -188,7 +285,23 @@ def _plain(node: Any, path: KeyPath, doc: Document) -> Any:
         return dt.date(node.year, node.month, node.day)
     if isinstance(node, str):
         return str(node)
-    raise doc.error(path, f"unsupported YAML value of type {type(node).__name__}")
+    what = {"CommentedSet": "a set (!!set)", "CommentedOrderedMap": "an ordered map (!!omap)"}
+    name = type(node).__name__
+    raise doc.error(
+        path,
+        f"{what.get(name, f'a YAML value of type {name}')} is not allowed: config files hold "
+        "plain data (numbers, text, dates, lists and mappings)",
+    )
+
+
+def _positions(node: CommentedMap, key: Any, here: tuple[int, int]) -> tuple[int, int, int, int]:
+    """1-based (key line, key column, value line, value column) of ``key`` in ``node``."""
+    data = getattr(node.lc, "data", None) or {}
+    pos = data.get(key)
+    if pos is None or len(pos) < 4:
+        return (*here, *here)
+    kl, kc, vl, vc = pos[:4]
+    return kl + 1, kc + 1, vl + 1, vc + 1
 
 
 def _plain_key(key: Any) -> Any:

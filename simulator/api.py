@@ -1,0 +1,341 @@
+"""The front door: load a scenario, run it, write its run folder.
+
+Examples
+--------
+>>> from simulator import api
+>>> sc = api.load_scenario("scenarios/baseline.yaml")            # doctest: +SKIP
+>>> res = api.run(sc, paths=20_000, seed=1)                      # doctest: +SKIP
+>>> res.summary["levels"]["3.5"]["p_touch"]                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import platform
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from simulator import __version__
+from simulator.config import ConfigError, Loaded, PriorsFile, Scenario, load_priors
+from simulator.config.loader import load_scenario_file
+from simulator.model.draws import ParameterDraws, draw_parameters
+
+log = logging.getLogger(__name__)
+
+PRIOR_DRAWS = 4000
+_CALIBRATED = re.compile(r"^calibrated-(\d{4}-\d{2}-\d{2})\.yaml$")
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class LoadedScenario:
+    """A scenario with the priors file it names and the priors a run will use."""
+
+    scenario: Loaded[Scenario]
+    priors: Loaded[PriorsFile]
+    run_priors: Loaded[PriorsFile]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """The scenario's name."""
+        return self.scenario.config.name
+
+
+@dataclass
+class Result:
+    """What a run produced: ``summary`` (as summary.json) and ``dataset`` (as results.nc)."""
+
+    summary: dict[str, Any]
+    dataset: xr.Dataset
+    scenario: LoadedScenario
+    timings: dict[str, float]
+    posterior: Any = None
+    folder: Path | None = None
+
+
+def load_scenario(path: str | Path) -> LoadedScenario:
+    """Load a scenario, its priors, and pick the priors an offline run uses.
+
+    Without history data a run uses the latest ``calibrated-<date>.yaml`` beside the
+    scenario's priors file dated on or before the as-of date (a fit's exported
+    posterior), and says so; otherwise the scenario's own priors.
+    """
+    scenario, priors = load_scenario_file(path)
+    run_priors, notes = priors, []
+    if priors.config.calibrated is None:
+        cal = latest_calibrated(priors.path.parent, scenario.config.as_of)
+        if cal is not None:
+            run_priors = load_priors(cal)
+            notes.append(
+                f"offline run: dynamics from {cal.name} (a fit to history as of "
+                f"{run_priors.config.calibrated.as_of if run_priors.config.calibrated else '?'}); "
+                "pass --data DIR to fit instead"
+            )
+        else:
+            notes.append(
+                f"unfitted run: dynamics drawn from the weakly informative priors {priors.path.name}"
+            )
+    return LoadedScenario(scenario=scenario, priors=priors, run_priors=run_priors, notes=notes)
+
+
+def latest_calibrated(folder: Path, as_of: dt.date) -> Path | None:
+    """The newest ``calibrated-YYYY-MM-DD.yaml`` in ``folder`` dated on or before ``as_of``."""
+    best: tuple[dt.date, Path] | None = None
+    for p in folder.glob("calibrated-*.yaml"):
+        m = _CALIBRATED.match(p.name)
+        if not m:
+            continue
+        d = dt.date.fromisoformat(m.group(1))
+        if d <= as_of and (best is None or d > best[0]):
+            best = (d, p)
+    return best[1] if best else None
+
+
+def parameter_draws(sc: LoadedScenario, seed: int) -> ParameterDraws:
+    """Draws of the dynamics from the run priors, seeded apart from the path streams."""
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(2**31,))))
+    return draw_parameters(sc.run_priors.config, PRIOR_DRAWS, rng=rng)
+
+
+def run(
+    scenario: LoadedScenario | str | Path,
+    *,
+    paths: int | None = None,
+    seed: int | None = None,
+    data_dir: str | Path | None = None,
+    grid: str | None = None,
+    levels: list[float] | None = None,
+    threads: int | None = None,
+    progress: Progress | None = None,
+    draws: ParameterDraws | None = None,
+) -> Result:
+    """Run a scenario: parameter draws -> blocks of paths -> results.
+
+    Parameters
+    ----------
+    scenario : LoadedScenario or path
+    paths, seed, grid : override the scenario's ``simulation`` block.
+    data_dir : history folder; when given the dynamics are fitted (or a cached fit reused).
+    levels : override the scenario's levels of interest (%).
+    threads : local pool size (default: cores).
+    progress : ``progress(stage, done, total)``.
+    draws : parameter draws to use instead of priors or a fit (tests, sweeps).
+
+    Returns
+    -------
+    Result
+    """
+    from simulator.engine.aggregate import finalize
+    from simulator.engine.run import run_blocks
+    from simulator.engine.setup import build_spec
+    from simulator.report.summary import build_summary, config_sha256
+
+    sc = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
+    cfg = sc.scenario.config
+    seed = cfg.simulation.seed if seed is None else seed
+    if levels:
+        cfg = cfg.model_copy(update={"levels_pp": list(levels)})
+        sc = LoadedScenario(
+            scenario=Loaded(cfg, sc.scenario.doc),
+            priors=sc.priors,
+            run_priors=sc.run_priors,
+            notes=sc.notes,
+        )
+    timings: dict[str, float] = {}
+    diagnostics: dict[str, Any] = {
+        "fitted": False,
+        "sampler": None,
+        "r_hat_max": None,
+        "ess_bulk_min": None,
+        "ess_tail_min": None,
+        "divergences": None,
+        "max_tree_depth_hits": None,
+    }
+    posterior = None
+    data_sha = "none"
+    t0 = time.perf_counter()
+    if draws is None and data_dir is not None:
+        draws, diagnostics, posterior, data_sha = _fit(sc, Path(data_dir), progress)
+        timings["fit_s"] = time.perf_counter() - t0
+    elif draws is None:
+        draws = parameter_draws(sc, seed)
+    spec = build_spec(sc.scenario, draws, paths=paths, seed=seed, grid=grid)
+    t1 = time.perf_counter()
+    acc = run_blocks(
+        spec,
+        threads=threads,
+        progress=(lambda d, t: progress("simulate", d, t)) if progress else None,
+    )
+    timings["simulate_s"] = time.perf_counter() - t1
+    attrs = {
+        "scenario": cfg.name,
+        "description": cfg.description,
+        "as_of": cfg.as_of.isoformat(),
+        "horizon": spec.horizon.isoformat(),
+        "window_start": cfg.window.start.isoformat(),
+        "window_end": cfg.window.end.isoformat(),
+        "paths": int(spec.paths),
+        "seed": int(seed),
+        "grid": spec.grid_kind,
+        "version": __version__,
+        "data_to": str(data_dir and _data_to(cfg)) if data_dir else "snapshot only",
+        "fitted": int(bool(diagnostics["fitted"])),
+        "params_source": draws.source,
+        "fomc_dates": [str(d) for d in spec.all_meetings],
+        "levels": [float(x) for x in spec.levels],
+    }
+    ds = finalize(spec, acc, attrs=attrs)
+    texts = [sc.scenario.path.read_text(), sc.run_priors.path.read_text()]
+    provenance = {
+        "version": __version__,
+        "config_sha256": config_sha256(*texts),
+        "data_sha256": data_sha,
+        "priors_file": sc.run_priors.path.name,
+        "numpy": np.__version__,
+    }
+    summary = build_summary(
+        ds,
+        diagnostics=diagnostics,
+        provenance=provenance,
+        assumptions=assumptions(sc, spec),
+        warnings=[*sc.notes, *spec.warnings],
+    )
+    timings["total_s"] = time.perf_counter() - t0
+    return Result(summary=summary, dataset=ds, scenario=sc, timings=timings, posterior=posterior)
+
+
+def _data_to(cfg: Scenario) -> str:
+    return cfg.as_of.isoformat()
+
+
+def _fit(
+    sc: LoadedScenario, data_dir: Path, progress: Progress | None
+) -> tuple[ParameterDraws, dict[str, Any], Any, str]:
+    try:
+        from simulator.model.commands import fit_posterior
+    except ImportError as exc:  # the fit module is part of the package; this is a bug
+        raise RuntimeError(f"the Bayesian fit is unavailable: {exc}") from exc
+    res = fit_posterior(sc.priors, data_dir, sc.scenario.config.as_of)
+    draws = res.draws
+    diag = dict(res.diagnostics)
+    diag["fitted"] = True
+    return draws, diag, res, str(getattr(res, "data_sha256", "unknown"))
+
+
+def assumptions(sc: LoadedScenario, spec: Any) -> list[str]:
+    """The scenario's assumptions in plain words, for summary.md."""
+    cfg = sc.scenario.config
+    out = []
+    snap = cfg.snapshot
+    out.append(
+        f"Start {cfg.as_of}: 10y {snap.y10_pp.value:.2f}%, target range "
+        f"{snap.target_range.lower_pp:.2f}-{snap.target_range.upper_pp:.2f}%, core PCE "
+        f"{snap.core_pce_yoy_pp.value:.2f}% y/y."
+    )
+    ev = sum(k * p for k, p in cfg.view.cut_count.items())
+    out.append(
+        f"View: {ev:.1f} net 25bp cuts expected in the window "
+        f"(P by count: {', '.join(f'{k}: {p:.0%}' for k, p in cfg.view.cut_count.items())}); "
+        f"at most {cfg.view.max_moves_per_meeting} move(s) per meeting."
+    )
+    if cfg.market.cut_count is not None:
+        mv = sum(k * p for k, p in cfg.market.cut_count.items())
+        out.append(f"Market prices {mv:.1f} cuts: the 10y moves on the difference as cuts arrive.")
+    else:
+        out.append("Market prices the view: cuts move the 10y only when they surprise.")
+    for e in cfg.events:
+        hl = f"half-life {e.half_life_bdays:g} business days" if e.half_life_bdays else "permanent"
+        out.append(
+            f"Event '{e.name}': {e.probability:.0%} chance of a {e.size_bp:+g}bp term-premium "
+            f"shock between {e.start} and {e.end} ({hl})."
+        )
+    if cfg.seasonal_drift_bp:
+        out.append(
+            "Seasonal term-premium drift (bp/month): "
+            + ", ".join(f"{m} {v:+g}" for m, v in cfg.seasonal_drift_bp.items())
+            + "."
+        )
+    adj = cfg.adjustments
+    if adj.neutral_rate_shift_pp or adj.term_premium_mean_shift_pp or adj.inflation_gap_shift_pp:
+        out.append(
+            f"Post-fit shifts: neutral rate {adj.neutral_rate_shift_pp:+g}pp, term-premium mean "
+            f"{adj.term_premium_mean_shift_pp:+g}pp, inflation gap {adj.inflation_gap_shift_pp:+g}pp."
+        )
+    if cfg.mixture:
+        out.append(
+            "Mixture: "
+            + ", ".join(f"{c.name} {c.weight:.0%}" for c in cfg.mixture)
+            + " (drawn per path)."
+        )
+    legs = cfg.hedging.currencies
+    out.append(
+        "Hedging: 3-month FX forwards rolled from entry; foreign short rates "
+        + ", ".join(f"{c} {_rate_text(legs[c].short_rate_pp)}" for c in legs)
+        + f"; USD bill spread {cfg.hedging.usd_bill_spread_pp:+.2f}pp."
+    )
+    out.append(f"Dynamics: {sc.notes[0] if sc.notes else 'fitted to history'}.")
+    return out
+
+
+def _rate_text(v: float | dict[str, float]) -> str:
+    return f"{v:.2f}%" if isinstance(v, int | float) else f"monthly path from {min(v)}"
+
+
+def write_run(result: Result, out_root: str | Path) -> Path:
+    """Write the run folder atomically and return its final path.
+
+    Contents: summary.json, summary.md, results.nc, run.json, tables/*.csv,
+    figures/*.png|svg (and posterior.nc when fitted).
+    """
+    import json
+
+    from simulator.report import render_summary_md, write_figures, write_tables
+    from simulator.report.rundir import final_path, new_run_id, run_folder
+    from simulator.report.summary import summary_json_text
+
+    s = result.summary
+    run_id = new_run_id(int(s["seed"]))
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    with run_folder(Path(out_root), s["scenario"], run_id) as folder:
+        (folder / "summary.json").write_text(summary_json_text(s))
+        _to_netcdf(result.dataset, folder / "results.nc")
+        figs = write_figures(result.dataset, folder)
+        write_tables(result.dataset, folder / "tables")
+        pngs = {p.stem: p.relative_to(folder) for p in figs if p.suffix == ".png"}
+        (folder / "summary.md").write_text(render_summary_md(s, result.dataset, pngs, base=folder))
+        if result.posterior is not None and getattr(result.posterior, "idata", None) is not None:
+            result.posterior.idata.to_netcdf(str(folder / "posterior.nc"), engine="h5netcdf")
+        run_info = {
+            "run_id": run_id,
+            "started_utc": started,
+            "scenario_file": str(result.scenario.scenario.path),
+            "priors_file": str(result.scenario.run_priors.path),
+            "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "version": __version__,
+        }
+        (folder / "run.json").write_text(json.dumps(run_info, indent=2) + "\n")
+    final = final_path(folder)
+    result.folder = final
+    return final
+
+
+def _to_netcdf(ds: xr.Dataset, path: Path) -> None:
+    out = ds.copy()
+    for k, v in list(out.attrs.items()):
+        if isinstance(v, list):
+            out.attrs[k] = np.asarray(v) if v and not isinstance(v[0], str) else ", ".join(v)
+    out.to_netcdf(path, engine="h5netcdf")
+
+
+__all__ = ["ConfigError", "LoadedScenario", "Result", "load_scenario", "run", "write_run"]

@@ -1,0 +1,1 @@
+"""Numpy/scipy kernels: policy placement, expectations, term premium, barrier, bonds, hedging."""

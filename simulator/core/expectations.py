@@ -1,0 +1,138 @@
+r"""Expectations component of the 10-year yield.
+
+The 10y is the mean expected short rate over the next 120 months plus the term premium
+(docs/model.md). With the market's expected policy path through the window and reversion
+to the neutral rate afterwards, the expectations component at time t is linear in the
+state::
+
+    EC_t = W_r r_t + W_n n* - 0.25 sum_i E_t[m_i] W_i + beta B(rho) g_t
+
+Symbols: r_t = policy rate (target midpoint incl. decided moves), %; n* = neutral rate;
+m_i = cuts at remaining meeting i (E_t from the market's table); kappa = reversion per
+year; g_t = inflation gap; rho = its monthly persistence; beta = inflation loading.
+With L = years from t to the window end, H_in = min(120, floor(12 L)) months inside the
+window, n_out = 120 - H_in, and
+
+    S(kappa, L) = sum_{h=H_in+1}^{120} exp(-kappa (h/12 - L))
+    c_i = #{h <= H_in : h/12 >= tau_i - t}        (months that see meeting i's move)
+
+the weights are W_r = (H_in + S)/120, W_n = (n_out - S)/120, W_i = (c_i + S)/120. At the
+window end (no meeting left) EC = n* + (r - n*) A(kappa) + beta B(rho) g: the fit's form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+HORIZON_MONTHS = 120
+DAYS_PER_YEAR = 365.25
+_SMALL = 1e-8
+
+
+def expectations_weight_A(kappa: ArrayLike) -> NDArray[np.float64]:
+    r"""A(kappa) = a (1 - a^120) / (120 (1 - a)), a = exp(-kappa/12), in a stable form.
+
+    Computed as ``a expm1(-10 kappa) / (120 expm1(-kappa/12))``; below ``|kappa| < 1e-8``
+    the first-order series ``1 - kappa 121/24`` (A(0) = 1: no reversion).
+
+    Examples
+    --------
+    >>> float(expectations_weight_A(0.0))
+    1.0
+    """
+    k = np.asarray(kappa, dtype=np.float64)
+    small = np.abs(k) < _SMALL
+    safe = np.where(small, 1.0, k)
+    a = np.exp(-safe / 12.0)
+    exact = a * np.expm1(-10.0 * safe) / (HORIZON_MONTHS * np.expm1(-safe / 12.0))
+    return np.asarray(np.where(small, 1.0 - k * 121.0 / 24.0, exact), dtype=np.float64)
+
+
+def inflation_weight_B(rho: ArrayLike) -> NDArray[np.float64]:
+    r"""B(rho) = rho (1 - rho^120) / (120 (1 - rho)): mean of rho^h over h = 1..120.
+
+    Stable form ``rho expm1(120 ln rho) / (120 expm1(ln rho))``; within 1e-8 of 1 the
+    series ``1 - 60.5 (1 - rho)``; B(0) = 0.
+
+    Examples
+    --------
+    >>> float(inflation_weight_B(1.0))
+    1.0
+    """
+    r = np.asarray(rho, dtype=np.float64)
+    near_one = np.abs(1.0 - r) < _SMALL
+    pos = r > 0
+    safe = np.where(near_one | ~pos, 0.5, r)
+    lr = np.log(safe)
+    exact = safe * np.expm1(HORIZON_MONTHS * lr) / (HORIZON_MONTHS * np.expm1(lr))
+    out = np.where(near_one, 1.0 - 60.5 * (1.0 - r), exact)
+    return np.asarray(np.where(pos | near_one, out, 0.0), dtype=np.float64)
+
+
+def months_inside(years_to_end: float) -> int:
+    """H_in: monthly horizons h = 1..120 with h/12 <= years to the window end."""
+    return int(min(HORIZON_MONTHS, max(0, np.floor(12.0 * years_to_end + 1e-9))))
+
+
+def reversion_sum(kappa: NDArray[np.float64], years_to_end: float) -> NDArray[np.float64]:
+    r"""S(kappa, L) = sum_{h=H_in+1}^{120} exp(-kappa (h/12 - L)), closed form.
+
+    ``e0 expm1(-kappa n_out/12) / expm1(-kappa/12)`` with
+    ``e0 = exp(-kappa ((H_in+1)/12 - L))``; n_out as kappa -> 0.
+    """
+    h_in = months_inside(years_to_end)
+    n_out = HORIZON_MONTHS - h_in
+    if n_out == 0:
+        return np.zeros_like(kappa)
+    small = np.abs(kappa) < _SMALL
+    safe = np.where(small, 1.0, kappa)
+    e0 = np.exp(-safe * ((h_in + 1) / 12.0 - years_to_end))
+    geo = e0 * np.expm1(-safe * n_out / 12.0) / np.expm1(-safe / 12.0)
+    return np.asarray(np.where(small, float(n_out), geo), dtype=np.float64)
+
+
+def meeting_counts(
+    years_to_end: float, years_to_meetings: NDArray[np.float64]
+) -> NDArray[np.int64]:
+    """c_i: horizons inside the window that lie at or after meeting i's effective date.
+
+    Meetings already effective (``years_to_meetings <= 0``) get 0: their move is in r_t.
+    """
+    h_in = months_inside(years_to_end)
+    h_min = np.maximum(1, np.ceil(12.0 * years_to_meetings - 1e-9)).astype(np.int64)
+    counts = np.maximum(0, h_in - h_min + 1)
+    return np.where(years_to_meetings > 0, counts, 0).astype(np.int64)
+
+
+def expectations_component(
+    rate_pp: NDArray[np.float64],
+    neutral_pp: NDArray[np.float64],
+    kappa: NDArray[np.float64],
+    expected_cuts: NDArray[np.float64],
+    counts: NDArray[np.int64],
+    years_to_end: float,
+    inflation_term: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    r"""EC_t for many paths at one date (module docstring for the equation).
+
+    Parameters
+    ----------
+    rate_pp : (P,) policy rate incl. decided moves, %.
+    neutral_pp : (P,) n*, %.
+    kappa : (P,) reversion per year.
+    expected_cuts : (P, J) market's E_t[m_i] for the remaining meetings (0 when past).
+    counts : (J,) c_i from :func:`meeting_counts` at this date.
+    years_to_end : L, years from this date to the window end.
+    inflation_term : (P,) beta B(rho) g_t, pp.
+
+    Returns
+    -------
+    (P,) EC_t in %.
+    """
+    h_in = months_inside(years_to_end)
+    s = reversion_sum(kappa, years_to_end)
+    n_out = HORIZON_MONTHS - h_in
+    moves = expected_cuts @ counts.astype(np.float64) + s * expected_cuts.sum(axis=1)
+    ec = (h_in + s) * rate_pp + (n_out - s) * neutral_pp - 0.25 * moves
+    return np.asarray(ec / HORIZON_MONTHS + inflation_term, dtype=np.float64)
