@@ -248,6 +248,48 @@ def run(
         raise typer.Exit(EXIT_DIAGNOSTICS)
 
 
+@app.command()
+def compare(
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="Scenario YAML files.", exists=True, dir_okay=False)
+    ],
+    paths: Annotated[int | None, typer.Option(min=1, help="Paths per scenario.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="One seed for all (common random numbers).")
+    ] = None,
+    grid: Annotated[Grid | None, typer.Option(help="Simulation grid.")] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Root folder; writes ROOT/compare-<id>/.")
+    ] = Path("outputs"),
+    threads: Annotated[int | None, typer.Option(min=1, help="Local thread pool size.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
+) -> None:
+    """Run several scenarios with common random numbers and compare them side by side."""
+    from simulator import api
+    from simulator.report import compare_table_md
+
+    loaded = [api.load_scenario(s) for s in scenarios]
+    bar, update = _progress_printer(quiet)
+    if bar is not None:
+        bar.start()
+    try:
+        results = api.compare(
+            loaded,
+            paths=paths,
+            seed=seed,
+            grid=grid.value if grid else None,
+            threads=threads,
+            progress=update,
+        )
+    finally:
+        if bar is not None:
+            bar.stop()
+    folder = api.write_compare(results, out)
+    if not quiet:
+        typer.echo(compare_table_md([r.summary for r in results]))
+        typer.echo(f"comparison folder: {folder}")
+
+
 def main() -> None:
     """Console entry point: map known errors to exit codes and one clean message."""
     try:

@@ -16,12 +16,13 @@ from simulator.core import policy
 from simulator.core.barrier import bgk_shifted_level, bridge_sigma, touch_probability
 from simulator.core.barrier import daily_sigma_from_monthly
 from simulator.core.expectations import (
-    expectations_component,
+    HORIZON_MONTHS,
     inflation_weight_B,
     meeting_counts,
+    months_inside,
 )
 from simulator.core.strategies import strategy_returns
-from simulator.core.term_premium import ar1_step, event_effect
+from simulator.core.term_premium import ar1_step
 from simulator.engine.setup import (
     STREAM_EVENTS,
     STREAM_INFLATION,
@@ -113,132 +114,100 @@ def simulate_block(spec: SimSpec, block: int) -> BlockOut:
             ev_terms.append((occurs, onset, ev.size_pp, ev.half_life_bdays))
     drift = np.stack([c.drift_pp for c in spec.components])  # (C, G)
 
-    # --- state at the as-of ----------------------------------------------------------------
-    rate_post = np.full(n, spec.rate0_pp)
-    rate_eff = rate_post.copy()
-    j_decided = 0
-    s_running = np.zeros(n, dtype=np.int64)
-    exp_cuts = (
-        table.expected_remaining(np.zeros(n, dtype=np.int64), s_running)
-        if n_meet
-        else np.zeros((n, 0))
-    )
-    gap = (
+    # --- policy paths: piecewise constant between decisions -------------------------------
+    rate_post, rate_eff, seg_of, seg_e = _policy_paths(spec, cuts, n)
+    e_cuts_t0 = seg_e[0]
+
+    # --- inflation gap: steps at month ends, constant in between ----------------------------
+    gap0 = (
         np.full(n, spec.gap0_pp)
         + np.array([c.inflation_gap_shift_pp for c in spec.components])[comp]
     )
-    counts0 = meeting_counts(float(spec.years_to_end[0]), spec.years_to_meeting[0])
-    ec = expectations_component(
-        rate_post, neutral, kappa, exp_cuts, counts0, float(spec.years_to_end[0]), infl_load * gap
-    )
-    x = spec.y10_0_pp - ec - tp_mean  # the first simulated day continues from the observed 10y
-    usd_log = np.zeros(n)
+    gaps = np.empty((len(spec.month_end_at) + 1, n))
+    gaps[0] = gap0
+    for k in range(len(spec.month_end_at)):
+        gaps[k + 1] = rho * gaps[k] + sigma_pi * infl_shocks[k]
+    gap_seg = np.searchsorted(spec.month_end_at, np.arange(g_count), side="right")
+    infl = gaps[gap_seg] * infl_load  # (G, n)
 
-    out = {v: np.empty((g_count, n)) for v in RATE_VARS}
-    out["y10"][0] = spec.y10_0_pp
-    out["policy_rate"][0] = rate_eff
-    out["term_premium"][0] = spec.y10_0_pp - ec
-    out["expectations"][0] = ec
+    # --- expectations component EC_t (docs/model.md) ---------------------------------------
+    ec = _expectations(spec, rate_post, neutral, kappa, seg_of, seg_e) + infl
 
-    n_lv = len(spec.levels)
-    survive = np.where(spec.observed_touched[:, None], 0.0, 1.0) * np.ones((n_lv, n))
-    touch_sum = np.zeros((n_lv, g_count))
-    touch_sq = np.zeros((n_lv, g_count))
-    touch_sum[:, 0] = (1.0 - survive).sum(axis=1)
-    touch_sq[:, 0] = ((1.0 - survive) ** 2).sum(axis=1)
-    months = spec.grid.astype("datetime64[M]")
-    month_keys = np.unique(months)
-    month_of = np.searchsorted(month_keys, months)
-    first_touch = np.zeros((n_lv, len(month_keys)))
-
-    read_pos = {int(g): r for r, g in enumerate(spec.read_at)}
-    n_read = len(spec.read_at)
-    y_read = np.empty((n, n_read))
-    log_read = np.empty((n, n_read))
-    rpost_read = np.empty((n, n_read))
-    e_read = np.empty((n, n_read, n_meet))
-    _record(
-        0,
-        read_pos,
-        y_read,
-        log_read,
-        rpost_read,
-        e_read,
-        out["y10"][0],
-        usd_log,
-        rate_post,
-        exp_cuts,
-    )
-
+    # --- term premium: AR(1) deviation pinned so the first day continues from the 10y ------
+    x = np.empty((g_count, n))
+    x[0] = spec.y10_0_pp - ec[0] - tp_mean
     step_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    month_step = {int(g): k for k, g in enumerate(spec.month_end_at)}
-    sigma_br = bridge_sigma(daily_sigma_from_monthly(sigma_tp, phi)) if spec.weekly else None
-    levels_shift = (
-        [bgk_shifted_level(lv, spec.y10_0_pp, sigma_br) for lv in spec.levels]
-        if sigma_br is not None
-        else None
-    )
-    decide_at = {int(t): [] for t in spec.decide_at}
-    for i, t in enumerate(spec.decide_at):
-        decide_at[int(t)].append(i)
-    effective_at = {int(t): [] for t in spec.effective_at}
-    for i, t in enumerate(spec.effective_at):
-        effective_at[int(t)].append(i)
-    grid_days = spec.grid.astype(np.int64)
-
     for t in range(1, g_count):
         k_days = int(spec.step_bdays[t - 1])
-        # USD cash accrues the rate in force over the step (calendar days, ACT/365.25)
-        dt_years = (grid_days[t] - grid_days[t - 1]) / 365.25
-        usd_log += (rate_eff + spec.bill_spread_pp) / 100.0 * dt_years
-        for i in decide_at.get(t, []):
-            j_decided += 1
-            s_running = s_running + cuts[:, i]
-            rate_post = rate_post - 0.25 * cuts[:, i]
-            exp_cuts = table.expected_remaining(np.full(n, j_decided, dtype=np.int64), s_running)
-        for i in effective_at.get(t, []):
-            rate_eff = rate_eff - 0.25 * cuts[:, i]
-        if t in month_step:
-            gap = rho * gap + sigma_pi * infl_shocks[month_step[t]]
         if k_days not in step_cache:
             step_cache[k_days] = ar1_step(phi, sigma_tp, k_days)
         coef, sd = step_cache[k_days]
-        x = coef * x + sd * tp_shocks[t - 1]
-        bday = int(spec.grid_bday[t])
-        events = np.zeros(n)
-        for occurs, onset, size, hl in ev_terms:
-            events += event_effect(occurs, onset, size, hl, bday)
-        counts = meeting_counts(float(spec.years_to_end[t]), spec.years_to_meeting[t])
-        ec = expectations_component(
-            rate_post,
-            neutral,
-            kappa,
-            exp_cuts,
-            counts,
-            float(spec.years_to_end[t]),
-            infl_load * gap,
-        )
-        tp = tp_mean + x + drift[comp, t] + events
-        y = ec + tp
-        y_prev = out["y10"][t - 1]
-        out["y10"][t] = y
-        out["policy_rate"][t] = rate_eff
-        out["term_premium"][t] = tp
-        out["expectations"][t] = ec
-        # touch: daily closes at or beyond the level; on a coarser grid add the bridge
-        before = 1.0 - survive
-        for li, lv in enumerate(spec.levels):
-            hit = (spec.level_dir[li] * (y - lv)) >= 0
-            p_cross = hit.astype(np.float64)
-            if levels_shift is not None and k_days > 1:
-                bridge = touch_probability(y_prev, y, levels_shift[li], sigma_br, k_days / 252.0)
-                p_cross = np.maximum(p_cross, bridge)
-            survive[li] *= 1.0 - p_cross
+        np.multiply(coef, x[t - 1], out=x[t])
+        x[t] += sd * tp_shocks[t - 1]
+    tp = x
+    tp += tp_mean
+    tp += drift[comp].T if len(spec.components) > 1 else drift[0][:, None]
+    bday = spec.grid_bday[:, None]
+    for occurs, onset, size, hl in ev_terms:
+        active = occurs[None, :] & (bday >= onset[None, :])
+        if hl is None:
+            tp += np.where(active, size, 0.0)
+        else:
+            age = np.maximum(bday - onset[None, :], 0)
+            tp += np.where(active, size * np.exp(-np.log(2.0) * age / hl), 0.0)
+    y = ec + tp
+    del e_cuts_t0
+    out = {"y10": y, "policy_rate": rate_eff, "term_premium": tp, "expectations": ec}
+
+    # --- USD cash: the rate in force over each step, ACT/365.25 ----------------------------
+    grid_days = spec.grid.astype(np.int64)
+    dt_years = np.diff(grid_days) / 365.25
+    usd_log = np.zeros((g_count, n))
+    np.cumsum(
+        (rate_eff[:-1] + spec.bill_spread_pp) / 100.0 * dt_years[:, None], axis=0, out=usd_log[1:]
+    )
+
+    # --- touch -------------------------------------------------------------------------------
+    n_lv = len(spec.levels)
+    months = spec.grid.astype("datetime64[M]")
+    month_keys = np.unique(months)
+    month_of = np.searchsorted(month_keys, months)
+    touch_sum = np.zeros((n_lv, g_count))
+    touch_sq = np.zeros((n_lv, g_count))
+    first_touch = np.zeros((n_lv, len(month_keys)))
+    touched_end = np.zeros((n_lv, n))
+    sigma_br = bridge_sigma(daily_sigma_from_monthly(sigma_tp, phi)) if spec.weekly else None
+    for li, lv in enumerate(spec.levels):
+        beyond = (spec.level_dir[li] * (y - lv)) >= 0  # (G, n)
+        if sigma_br is None:
+            p_cross = beyond[1:].astype(np.float64)
+        else:
+            shifted = bgk_shifted_level(lv, spec.y10_0_pp, sigma_br)
+            dt_step = (spec.step_bdays / 252.0)[:, None]
+            bridge = touch_probability(y[:-1], y[1:], shifted[None, :], sigma_br[None, :], dt_step)
+            bridge = np.where(spec.step_bdays[:, None] > 1, bridge, 0.0)
+            p_cross = np.maximum(beyond[1:], bridge)
+        survive = np.empty((g_count, n))
+        survive[0] = 0.0 if spec.observed_touched[li] else 1.0
+        np.cumprod(1.0 - p_cross, axis=0, out=survive[1:])
+        survive[1:] *= survive[0]
         after = 1.0 - survive
-        touch_sum[:, t] = after.sum(axis=1)
-        touch_sq[:, t] = (after**2).sum(axis=1)
-        first_touch[:, month_of[t]] += (after - before).sum(axis=1)
-        _record(t, read_pos, y_read, log_read, rpost_read, e_read, y, usd_log, rate_post, exp_cuts)
+        touch_sum[li] = after.sum(axis=1)
+        touch_sq[li] = (after**2).sum(axis=1)
+        inc = np.diff(after, axis=0).sum(axis=1)
+        first_touch[li] = np.bincount(month_of[1:], weights=inc, minlength=len(month_keys))
+        touched_end[li] = after[-1]
+
+    # --- reads for the strategies ---------------------------------------------------------
+    read_pos = {int(g): r for r, g in enumerate(spec.read_at)}
+    y_read = y[spec.read_at].T
+    log_read = usd_log[spec.read_at].T
+    rpost_read = rate_post[spec.read_at].T
+    e_read = (
+        np.stack([seg_e[int(seg_of[g])] for g in spec.read_at], axis=1)
+        if n_meet
+        else np.zeros((n, len(spec.read_at), 0))
+    )
 
     # --- aggregates -------------------------------------------------------------------------
     ints: dict[str, np.ndarray] = {}
@@ -259,7 +228,7 @@ def simulate_block(spec: SimSpec, block: int) -> BlockOut:
     n_k = _n_k(spec)
     ints["cut_paths"] = np.bincount(k_idx, minlength=n_k).astype(np.int64)
     floats["touch_by_cuts"] = np.stack(
-        [np.bincount(k_idx, weights=1.0 - survive[li], minlength=n_k) for li in range(n_lv)]
+        [np.bincount(k_idx, weights=touched_end[li], minlength=n_k) for li in range(n_lv)]
     )
 
     if spec.entries:
@@ -303,31 +272,97 @@ def simulate_block(spec: SimSpec, block: int) -> BlockOut:
     return BlockOut(block=block, n=n, ints=ints, floats=floats, thin=thin)
 
 
-def _record(
-    t: int,
-    read_pos: dict[int, int],
-    y_read: np.ndarray,
-    log_read: np.ndarray,
-    rpost_read: np.ndarray,
-    e_read: np.ndarray,
-    y: np.ndarray,
-    usd_log: np.ndarray,
+def _policy_paths(
+    spec: SimSpec, cuts: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Policy rate paths (incl. decided moves, and effective), segment index per date, and
+    the market's expected cuts per segment (the table is looked up once per decision)."""
+    g_count = len(spec.grid)
+    inc_post = np.zeros((g_count, n))
+    inc_eff = np.zeros((g_count, n))
+    for i, t in enumerate(spec.decide_at):
+        inc_post[t] += cuts[:, i]
+    for i, t in enumerate(spec.effective_at):
+        if t < g_count:
+            inc_eff[t] += cuts[:, i]
+    rate_post = spec.rate0_pp - 0.25 * np.cumsum(inc_post, axis=0)
+    rate_eff = spec.rate0_pp - 0.25 * np.cumsum(inc_eff, axis=0)
+    seg_of = np.searchsorted(spec.decide_at, np.arange(g_count), side="right")
+    table = spec.market_table
+    seg_e: list[np.ndarray] = []
+    s_running = np.zeros(n, dtype=np.int64)
+    n_meet = len(spec.meeting_dates)
+    for j in range(n_meet + 1):
+        if n_meet == 0:
+            seg_e.append(np.zeros((n, 0)))
+            break
+        seg_e.append(table.expected_remaining(np.full(n, j, dtype=np.int64), s_running))
+        if j < n_meet:
+            s_running = s_running + cuts[:, j]
+    return rate_post, rate_eff, seg_of, seg_e
+
+
+def _expectations(
+    spec: SimSpec,
     rate_post: np.ndarray,
-    exp_cuts: np.ndarray,
-) -> None:
-    r = read_pos.get(t)
-    if r is None:
-        return
-    y_read[:, r] = y
-    log_read[:, r] = usd_log
-    rpost_read[:, r] = rate_post
-    e_read[:, r, :] = exp_cuts
+    neutral: np.ndarray,
+    kappa: np.ndarray,
+    seg_of: np.ndarray,
+    seg_e: list[np.ndarray],
+) -> np.ndarray:
+    """EC_t without the inflation term for every date and path, (G, n)."""
+    g_count = len(spec.grid)
+    n = rate_post.shape[1]
+    h_in = np.array([months_inside(float(L)) for L in spec.years_to_end])
+    n_out = HORIZON_MONTHS - h_in
+    counts = np.stack(
+        [
+            meeting_counts(float(spec.years_to_end[t]), spec.years_to_meeting[t])
+            for t in range(g_count)
+        ]
+    ).astype(np.float64)  # (G, J)
+    # S(kappa, L_t) = e0 * expm1(-kappa n_out/12) / expm1(-kappa/12), closed form per path
+    safe = np.where(np.abs(kappa) < 1e-8, 1e-8, kappa)
+    # exp(kappa L_t) by recurrence over dates (one exp per distinct step), not G x n exps
+    growth = np.empty((g_count, n))
+    growth[0] = np.exp(safe * spec.years_to_end[0])
+    steps = np.diff(spec.years_to_end)
+    step_exp = {float(d): np.exp(safe * d) for d in np.unique(steps)}
+    for t in range(1, g_count):
+        np.multiply(growth[t - 1], step_exp[float(steps[t - 1])], out=growth[t])
+    # geo depends on n_out, which takes few distinct values
+    outs, inv = np.unique(n_out, return_inverse=True)
+    base = np.expm1(-safe / 12.0)
+    geo_by_out = np.stack([np.expm1(-safe * o / 12.0) / base for o in outs])
+    e0 = growth
+    for k, o in enumerate(outs):
+        rows = inv == k
+        e0[rows] *= np.exp(-safe * (HORIZON_MONTHS - o + 1) / 12.0) * geo_by_out[k]
+    geo = 1.0
+    s_rev = e0 * geo  # (G, n)
+    moves = np.empty((g_count, n))
+    for j, e_seg in enumerate(seg_e):
+        rows = np.nonzero(seg_of == j)[0]
+        if len(rows) == 0:
+            continue
+        if e_seg.shape[1] == 0:
+            moves[rows] = 0.0
+            continue
+        moves[rows] = (e_seg @ counts[rows].T).T + s_rev[rows] * e_seg.sum(axis=1)[None, :]
+    ec = (h_in[:, None] + s_rev) * rate_post + (n_out[:, None] - s_rev) * neutral[None, :]
+    ec -= 0.25 * moves
+    ec /= HORIZON_MONTHS
+    return ec
+
+
+def _all_counts(spec: SimSpec) -> list[int]:
+    counts = [int(k) for c in spec.components for k in c.view_prior.counts]
+    return counts + [int(k) for k in spec.market.counts]
 
 
 def _k_lo(spec: SimSpec) -> int:
-    return int(min(int(c.view_prior.counts.min()) for c in spec.components))
+    return min(_all_counts(spec))
 
 
 def _n_k(spec: SimSpec) -> int:
-    hi = max(int(c.view_prior.counts.max()) for c in spec.components)
-    return hi - _k_lo(spec) + 1
+    return max(_all_counts(spec)) - _k_lo(spec) + 1
