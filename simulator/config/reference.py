@@ -77,8 +77,9 @@ keys and flag errors as you type. `docs/schema.json` is the output of `macrosim 
 
 `a.b` is key `b` inside mapping `a`; `a[].b` is key `b` in each item of list `a`;
 `a.<date>` stands for keys you choose (here dates). *Default* "required" means the key
-must be given; other keys may be left out. Bounds are inclusive unless written with
-`<` or `>`.
+must be given; other keys may be left out. In *bounds*, x is the value: `≤` includes
+the limit, `<` excludes it. A prior's *bounds* give the support its distribution must
+stay within.
 """
 
 
