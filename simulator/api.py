@@ -15,7 +15,7 @@ import logging
 import platform
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,7 +82,8 @@ def load_scenario(path: str | Path) -> LoadedScenario:
             )
         else:
             notes.append(
-                f"unfitted run: dynamics drawn from the weakly informative priors {priors.path.name}"
+                "unfitted run: dynamics drawn from the weakly informative priors "
+                f"{priors.path.name}"
             )
     return LoadedScenario(scenario=scenario, priors=priors, run_priors=run_priors, notes=notes)
 
@@ -117,6 +118,7 @@ def run(
     threads: int | None = None,
     progress: Progress | None = None,
     draws: ParameterDraws | None = None,
+    sampler: str = "nutpie",
 ) -> Result:
     """Run a scenario: parameter draws -> blocks of paths -> results.
 
@@ -129,6 +131,7 @@ def run(
     threads : local pool size (default: cores).
     progress : ``progress(stage, done, total)``.
     draws : parameter draws to use instead of priors or a fit (tests, sweeps).
+    sampler : "nutpie" (default) or "pymc", for fits.
 
     Returns
     -------
@@ -164,8 +167,19 @@ def run(
     data_sha = "none"
     t0 = time.perf_counter()
     if draws is None and data_dir is not None:
-        draws, diagnostics, posterior, data_sha = _fit(sc, Path(data_dir), progress)
+        draws, diagnostics, posterior, data_sha = _fit(sc, Path(data_dir), progress, sampler)
         timings["fit_s"] = time.perf_counter() - t0
+        sc = LoadedScenario(
+            scenario=sc.scenario,
+            priors=sc.priors,
+            run_priors=sc.priors,
+            notes=[
+                f"fitted run: dynamics from the posterior of {sc.priors.path.name} given the "
+                f"history in {data_dir} public on {cfg.as_of}"
+                + (" (cached fit reused)" if diagnostics.get("cache_hit") else "")
+            ]
+            + [f"fit diagnostics: {p}" for p in diagnostics.get("problems", [])],
+        )
     elif draws is None:
         draws = parameter_draws(sc, seed)
     spec = build_spec(sc.scenario, draws, paths=paths, seed=seed, grid=grid)
@@ -218,17 +232,33 @@ def _data_to(cfg: Scenario) -> str:
 
 
 def _fit(
-    sc: LoadedScenario, data_dir: Path, progress: Progress | None
+    sc: LoadedScenario, data_dir: Path, progress: Progress | None, sampler: str
 ) -> tuple[ParameterDraws, dict[str, Any], Any, str]:
+    """Fit (or reuse a cached fit of) the dynamics to the history public on the as-of."""
+    from simulator.data.loaders import DataError, data_sha256
+    from simulator.data.registry import SERIES
+    from simulator.model.commands import fit_posterior
+    from simulator.model.diagnostics import problems
+    from simulator.model.fit import FitError
+
+    as_of = sc.scenario.config.as_of
     try:
-        from simulator.model.commands import fit_posterior
-    except ImportError as exc:  # the fit module is part of the package; this is a bug
-        raise RuntimeError(f"the Bayesian fit is unavailable: {exc}") from exc
-    res = fit_posterior(sc.priors, data_dir, sc.scenario.config.as_of)
-    draws = res.draws
-    diag = dict(res.diagnostics)
+        res = fit_posterior(
+            sc.priors,
+            data_dir,
+            as_of,
+            sampler=sampler,  # type: ignore[arg-type]
+            progress=(lambda msg: progress(f"fit: {msg}", 0, 0)) if progress else None,
+        )
+        data_sha = data_sha256(data_dir, list(SERIES), as_of=as_of)
+    except (FitError, DataError) as exc:
+        raise ConfigError.single(sc.priors.path, str(exc)) from None
+    diag: dict[str, Any] = dict(res.diagnostics)
     diag["fitted"] = True
-    return draws, diag, res, str(getattr(res, "data_sha256", "unknown"))
+    diag["sampler"] = res.sampler
+    diag["cache_hit"] = res.cache_hit
+    diag["problems"] = problems(res.diagnostics)
+    return res.draws, diag, res, data_sha
 
 
 def assumptions(sc: LoadedScenario, spec: Any) -> list[str]:
@@ -268,7 +298,8 @@ def assumptions(sc: LoadedScenario, spec: Any) -> list[str]:
     if adj.neutral_rate_shift_pp or adj.term_premium_mean_shift_pp or adj.inflation_gap_shift_pp:
         out.append(
             f"Post-fit shifts: neutral rate {adj.neutral_rate_shift_pp:+g}pp, term-premium mean "
-            f"{adj.term_premium_mean_shift_pp:+g}pp, inflation gap {adj.inflation_gap_shift_pp:+g}pp."
+            f"{adj.term_premium_mean_shift_pp:+g}pp, inflation gap "
+            f"{adj.inflation_gap_shift_pp:+g}pp."
         )
     if cfg.mixture:
         out.append(
@@ -308,7 +339,7 @@ def write_run(result: Result, out_root: str | Path) -> Path:
     with run_folder(Path(out_root), s["scenario"], run_id) as folder:
         (folder / "summary.json").write_text(summary_json_text(s))
         _to_netcdf(result.dataset, folder / "results.nc")
-        figs = write_figures(result.dataset, folder)
+        figs = write_figures(result.dataset, folder, posterior=_posterior_pairs(result))
         write_tables(result.dataset, folder / "tables")
         pngs = {p.stem: p.relative_to(folder) for p in figs if p.suffix == ".png"}
         (folder / "summary.md").write_text(render_summary_md(s, result.dataset, pngs, base=folder))
@@ -330,6 +361,16 @@ def write_run(result: Result, out_root: str | Path) -> Path:
     return final
 
 
+def _posterior_pairs(result: Result) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+    """name -> (prior draws, posterior draws) for the prior-vs-posterior figure."""
+    post = result.posterior
+    if post is None or getattr(post, "draws", None) is None:
+        return None
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(0, spawn_key=(2**31 + 1,))))
+    prior = draw_parameters(result.scenario.priors.config, PRIOR_DRAWS, rng=rng)
+    return {k: (prior.values[k], post.draws.values[k]) for k in post.draws.values}
+
+
 def _to_netcdf(ds: xr.Dataset, path: Path) -> None:
     out = ds.copy()
     for k, v in list(out.attrs.items()):
@@ -339,7 +380,7 @@ def _to_netcdf(ds: xr.Dataset, path: Path) -> None:
 
 
 def compare(
-    scenarios: list[LoadedScenario | str | Path],
+    scenarios: Sequence[LoadedScenario | str | Path],
     *,
     paths: int | None = None,
     seed: int | None = None,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from enum import StrEnum
 from pathlib import Path
-from enum import Enum
 from typing import Annotated, Any
 
 import typer
@@ -85,14 +85,14 @@ def schema() -> None:
     sys.stdout.write(json_schema_text())
 
 
-class Grid(str, Enum):
+class Grid(StrEnum):
     """Simulation grid."""
 
     daily = "daily"
     weekly = "weekly"
 
 
-class Sampler(str, Enum):
+class Sampler(StrEnum):
     """NUTS implementation for fits."""
 
     nutpie = "nutpie"
@@ -126,6 +126,9 @@ def _progress_printer(quiet: bool) -> tuple[Any, Any]:
     tasks: dict[str, Any] = {}
 
     def update(stage: str, done: int, total: int) -> None:
+        if stage.startswith("fit"):
+            bar.console.print(stage)
+            return
         if stage not in tasks:
             label = {"simulate": "simulating blocks", "fit": "fitting"}.get(stage, stage)
             tasks[stage] = bar.add_task(label, total=total)
@@ -233,6 +236,7 @@ def run(
             levels=level,
             threads=threads,
             progress=update,
+            sampler=sampler.value,
         )
     finally:
         if bar is not None:

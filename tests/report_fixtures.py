@@ -58,7 +58,7 @@ def make_results(
     scenario: str = "baseline",
     as_of: str = "2026-01-16",
     horizon: str = "2026-12-31",
-    n_sim: int = 4000,
+    n_sim: int = 2000,
     n_paths: int = 200,
     seed: int = 7,
     drift_pp: float = -0.55,

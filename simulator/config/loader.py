@@ -43,7 +43,7 @@ class Loaded(typing.Generic[M]):
         """The file the config was read from."""
         return self.doc.path
 
-    def error(self, key_path: KeyPath, message: str) -> ConfigError:
+    def error(self, key_path: tuple[Any, ...], message: str) -> ConfigError:
         """A located error about this file, for checks made by higher layers."""
         return self.doc.error(key_path, message)
 

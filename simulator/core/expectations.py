@@ -79,7 +79,8 @@ def reversion_sum(kappa: NDArray[np.float64], years_to_end: float) -> NDArray[np
     r"""S(kappa, L) = sum_{h=H_in+1}^{120} exp(-kappa (h/12 - L)), closed form.
 
     ``e0 expm1(-kappa n_out/12) / expm1(-kappa/12)`` with
-    ``e0 = exp(-kappa ((H_in+1)/12 - L))``; n_out as kappa -> 0.
+    ``e0 = exp(-kappa ((H_in+1)/12 - L))``; below ``|kappa| < 1e-8`` the first-order
+    series ``n_out - kappa sum_h (h/12 - L)`` (as A's), so EC is continuous in kappa.
     """
     h_in = months_inside(years_to_end)
     n_out = HORIZON_MONTHS - h_in
@@ -89,7 +90,11 @@ def reversion_sum(kappa: NDArray[np.float64], years_to_end: float) -> NDArray[np
     safe = np.where(small, 1.0, kappa)
     e0 = np.exp(-safe * ((h_in + 1) / 12.0 - years_to_end))
     geo = e0 * np.expm1(-safe * n_out / 12.0) / np.expm1(-safe / 12.0)
-    return np.asarray(np.where(small, float(n_out), geo), dtype=np.float64)
+    # sum_{h=H_in+1}^{120} (h/12 - L)
+    lag_sum = (HORIZON_MONTHS * (HORIZON_MONTHS + 1) - h_in * (h_in + 1)) / 24.0 - n_out * (
+        years_to_end
+    )
+    return np.asarray(np.where(small, n_out - kappa * lag_sum, geo), dtype=np.float64)
 
 
 def meeting_counts(

@@ -258,21 +258,21 @@ def _move_bp_coord(spec: SimSpec) -> np.ndarray:
 def _move_probs(spec: SimSpec) -> tuple[np.ndarray, np.ndarray]:
     """P(move in bp at each meeting of the window): observed rows are certain."""
     m = _max_moves(spec)
-    bp = np.arange(-m, m + 1) * 25  # ascending bp
+    bp = [25 * k for k in range(-m, m + 1)]  # ascending bp
     n_all = len(spec.all_meetings)
     n_obs = n_all - len(spec.meeting_dates)
 
     def rows(beliefs_list: list[tuple[float, policy.CutBeliefs]]) -> np.ndarray:
         out = np.zeros((n_all, len(bp)))
         for i, cuts in enumerate(spec.observed_moves_cuts):
-            out[i, list(bp).index(-25 * cuts)] = 1.0
+            out[i, bp.index(-25 * cuts)] = 1.0
         for w, b in beliefs_list:
             if len(spec.meeting_dates) == 0:
                 continue
             probs = policy.move_probabilities(b)  # (J, 2M_b+1) columns = signed cuts -M..M
             mb = b.max_per_meeting
             for col, cut in enumerate(range(-mb, mb + 1)):
-                out[n_obs:, list(bp).index(-25 * cut)] += w * probs[:, col]
+                out[n_obs:, bp.index(-25 * cut)] += w * probs[:, col]
         return out
 
     view = rows([(c.weight, c.view) for c in spec.components])

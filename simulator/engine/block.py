@@ -8,19 +8,19 @@ per block and added in block order by :mod:`simulator.engine.aggregate`.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from simulator.core import policy
-from simulator.core.barrier import bgk_shifted_level, bridge_sigma, touch_probability
-from simulator.core.barrier import daily_sigma_from_monthly
-from simulator.core.expectations import (
-    HORIZON_MONTHS,
-    inflation_weight_B,
-    meeting_counts,
-    months_inside,
+from simulator.core.barrier import (
+    bgk_shifted_level,
+    bridge_sigma,
+    daily_sigma_from_monthly,
+    touch_probability,
 )
+from simulator.core.expectations import HORIZON_MONTHS, inflation_weight_B
 from simulator.core.strategies import strategy_returns
 from simulator.core.term_premium import ar1_step
 from simulator.engine.setup import (
@@ -61,6 +61,16 @@ def _rng(spec: SimSpec, block: int, stream: int) -> np.random.Generator:
 def _bin(values: np.ndarray, hist: dict[str, float]) -> np.ndarray:
     idx = np.floor((values - hist["lo"]) / hist["width"]).astype(np.int64)
     return np.clip(idx, 0, int(hist["bins"]) - 1)
+
+
+def _hist_by_row(values: np.ndarray, hist: dict[str, float]) -> np.ndarray:
+    """Counts of fixed bins per row of ``values`` (G, n), flattened (G * bins,)."""
+    bins = int(hist["bins"])
+    scaled = (values - hist["lo"]) * (1.0 / hist["width"])
+    np.clip(scaled, 0.0, bins - 1.0, out=scaled)  # then truncation == floor
+    idx = scaled.astype(np.int64)
+    idx += (np.arange(values.shape[0], dtype=np.int64) * bins)[:, None]
+    return np.bincount(idx.ravel(), minlength=values.shape[0] * bins)
 
 
 def simulate_block(spec: SimSpec, block: int) -> BlockOut:
@@ -114,109 +124,157 @@ def simulate_block(spec: SimSpec, block: int) -> BlockOut:
             ev_terms.append((occurs, onset, ev.size_pp, ev.half_life_bdays))
     drift = np.stack([c.drift_pp for c in spec.components])  # (C, G)
 
-    # --- policy paths: piecewise constant between decisions -------------------------------
-    rate_post, rate_eff, seg_of, seg_e = _policy_paths(spec, cuts, n)
-    e_cuts_t0 = seg_e[0]
-
-    # --- inflation gap: steps at month ends, constant in between ----------------------------
-    gap0 = (
+    # --- the path loop: one date at a time, vectors of n paths (cache-resident) -----------
+    ws = _workspace(g_count, n)
+    out = {v: ws[v] for v in RATE_VARS}
+    y_all, rate_all, tp_all, ec_all = (
+        out["y10"],
+        out["policy_rate"],
+        out["term_premium"],
+        out["expectations"],
+    )
+    gap = (
         np.full(n, spec.gap0_pp)
         + np.array([c.inflation_gap_shift_pp for c in spec.components])[comp]
     )
-    gaps = np.empty((len(spec.month_end_at) + 1, n))
-    gaps[0] = gap0
-    for k in range(len(spec.month_end_at)):
-        gaps[k + 1] = rho * gaps[k] + sigma_pi * infl_shocks[k]
-    gap_seg = np.searchsorted(spec.month_end_at, np.arange(g_count), side="right")
-    infl = gaps[gap_seg] * infl_load  # (G, n)
-
-    # --- expectations component EC_t (docs/model.md) ---------------------------------------
-    ec = _expectations(spec, rate_post, neutral, kappa, seg_of, seg_e) + infl
-
-    # --- term premium: AR(1) deviation pinned so the first day continues from the 10y ------
-    x = np.empty((g_count, n))
-    x[0] = spec.y10_0_pp - ec[0] - tp_mean
-    step_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    for t in range(1, g_count):
-        k_days = int(spec.step_bdays[t - 1])
-        if k_days not in step_cache:
-            step_cache[k_days] = ar1_step(phi, sigma_tp, k_days)
-        coef, sd = step_cache[k_days]
-        np.multiply(coef, x[t - 1], out=x[t])
-        x[t] += sd * tp_shocks[t - 1]
-    tp = x
-    tp += tp_mean
-    tp += drift[comp].T if len(spec.components) > 1 else drift[0][:, None]
-    bday = spec.grid_bday[:, None]
-    for occurs, onset, size, hl in ev_terms:
-        active = occurs[None, :] & (bday >= onset[None, :])
-        if hl is None:
-            tp += np.where(active, size, 0.0)
-        else:
-            age = np.maximum(bday - onset[None, :], 0)
-            tp += np.where(active, size * np.exp(-np.log(2.0) * age / hl), 0.0)
-    y = ec + tp
-    del e_cuts_t0
-    out = {"y10": y, "policy_rate": rate_eff, "term_premium": tp, "expectations": ec}
-
-    # --- USD cash: the rate in force over each step, ACT/365.25 ----------------------------
-    grid_days = spec.grid.astype(np.int64)
-    dt_years = np.diff(grid_days) / 365.25
-    usd_log = np.zeros((g_count, n))
-    np.cumsum(
-        (rate_eff[:-1] + spec.bill_spread_pp) / 100.0 * dt_years[:, None], axis=0, out=usd_log[1:]
+    rate_post = np.full(n, spec.rate0_pp)
+    rate_eff = rate_post.copy()
+    s_running = np.zeros(n, dtype=np.int64)
+    exp_cuts = (
+        table.expected_remaining(np.zeros(n, dtype=np.int64), s_running)
+        if n_meet
+        else np.zeros((n, 0))
     )
-
-    # --- touch -------------------------------------------------------------------------------
+    exp_total = exp_cuts.sum(axis=1)
+    # S(kappa, L_t) = exp(kappa L_t) x C(n_out): the first factor by recurrence over dates
+    safe_k = np.where(np.abs(kappa) < 1e-8, 1e-8, kappa)
+    growth = np.exp(safe_k * spec.years_to_end[0])
+    step_growth = {float(d): np.exp(safe_k * d) for d in np.unique(np.diff(spec.years_to_end))}
+    base = np.expm1(-safe_k / 12.0)
+    c_by_out: dict[int, np.ndarray] = {}
+    counts = spec.meeting_counts.astype(np.float64)  # (G, J)
+    h_in_all = spec.months_inside
+    decide_at: dict[int, list[int]] = {}
+    for i, t in enumerate(spec.decide_at):
+        decide_at.setdefault(int(t), []).append(i)
+    effective_at: dict[int, list[int]] = {}
+    for i, t in enumerate(spec.effective_at):
+        effective_at.setdefault(int(t), []).append(i)
+    month_step = {int(g): k for k, g in enumerate(spec.month_end_at)}
+    step_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    grid_days = spec.grid.astype(np.int64)
+    usd_log = np.zeros(n)
+    read_pos = {int(g): r for r, g in enumerate(spec.read_at)}
+    n_read = len(spec.read_at)
+    y_read = np.empty((n, n_read))
+    log_read = np.empty((n, n_read))
+    rpost_read = np.empty((n, n_read))
+    e_read = np.empty((n, n_read, n_meet))
     n_lv = len(spec.levels)
+    survive = np.where(spec.observed_touched, 0.0, 1.0)[:, None] * np.ones((n_lv, n))
+    touch_sum = np.zeros((n_lv, g_count))
+    touch_sq = np.zeros((n_lv, g_count))
     months = spec.grid.astype("datetime64[M]")
     month_keys = np.unique(months)
     month_of = np.searchsorted(month_keys, months)
-    touch_sum = np.zeros((n_lv, g_count))
-    touch_sq = np.zeros((n_lv, g_count))
     first_touch = np.zeros((n_lv, len(month_keys)))
-    touched_end = np.zeros((n_lv, n))
     sigma_br = bridge_sigma(daily_sigma_from_monthly(sigma_tp, phi)) if spec.weekly else None
-    for li, lv in enumerate(spec.levels):
-        beyond = (spec.level_dir[li] * (y - lv)) >= 0  # (G, n)
-        if sigma_br is None:
-            p_cross = beyond[1:].astype(np.float64)
-        else:
-            shifted = bgk_shifted_level(lv, spec.y10_0_pp, sigma_br)
-            dt_step = (spec.step_bdays / 252.0)[:, None]
-            bridge = touch_probability(y[:-1], y[1:], shifted[None, :], sigma_br[None, :], dt_step)
-            bridge = np.where(spec.step_bdays[:, None] > 1, bridge, 0.0)
-            p_cross = np.maximum(beyond[1:], bridge)
-        survive = np.empty((g_count, n))
-        survive[0] = 0.0 if spec.observed_touched[li] else 1.0
-        np.cumprod(1.0 - p_cross, axis=0, out=survive[1:])
-        survive[1:] *= survive[0]
-        after = 1.0 - survive
-        touch_sum[li] = after.sum(axis=1)
-        touch_sq[li] = (after**2).sum(axis=1)
-        inc = np.diff(after, axis=0).sum(axis=1)
-        first_touch[li] = np.bincount(month_of[1:], weights=inc, minlength=len(month_keys))
-        touched_end[li] = after[-1]
-
-    # --- reads for the strategies ---------------------------------------------------------
-    read_pos = {int(g): r for r, g in enumerate(spec.read_at)}
-    y_read = y[spec.read_at].T
-    log_read = usd_log[spec.read_at].T
-    rpost_read = rate_post[spec.read_at].T
-    e_read = (
-        np.stack([seg_e[int(seg_of[g])] for g in spec.read_at], axis=1)
-        if n_meet
-        else np.zeros((n, len(spec.read_at), 0))
+    shifted = (
+        [bgk_shifted_level(lv, spec.y10_0_pp, sigma_br) for lv in spec.levels]
+        if sigma_br is not None
+        else None
     )
+    drift_one = drift[0] if len(spec.components) == 1 else None
+    x = np.empty(n)
+    tmp = np.empty(n)
+    for t in range(g_count):
+        if t > 0:
+            dt_years = (grid_days[t] - grid_days[t - 1]) / 365.25
+            usd_log += (rate_eff + spec.bill_spread_pp) * (dt_years / 100.0)
+            for i in decide_at.get(t, ()):
+                s_running = s_running + cuts[:, i]
+                rate_post = rate_post - 0.25 * cuts[:, i]
+                exp_cuts = table.expected_remaining(np.full(n, i + 1, dtype=np.int64), s_running)
+                exp_total = exp_cuts.sum(axis=1)
+            for i in effective_at.get(t, ()):
+                rate_eff = rate_eff - 0.25 * cuts[:, i]
+            if t in month_step:
+                gap = rho * gap + sigma_pi * infl_shocks[month_step[t]]
+            growth *= step_growth[float(spec.years_to_end[t] - spec.years_to_end[t - 1])]
+        h_in = int(h_in_all[t])
+        n_out = HORIZON_MONTHS - h_in
+        if n_out not in c_by_out:
+            c_by_out[n_out] = (
+                np.exp(-safe_k * (h_in + 1) / 12.0) * np.expm1(-safe_k * n_out / 12.0) / base
+                if n_out
+                else np.zeros(n)
+            )
+        s_rev = growth * c_by_out[n_out]
+        # EC_t = [(H + S) r + (n_out - S) n* - 0.25 (E.c + S sum E)] / 120 + beta B g
+        ec = ec_all[t]
+        np.multiply(h_in + s_rev, rate_post, out=ec)
+        ec += (n_out - s_rev) * neutral
+        if n_meet:
+            ec -= 0.25 * (exp_cuts @ counts[t] + s_rev * exp_total)
+        ec *= 1.0 / HORIZON_MONTHS
+        ec += infl_load * gap
+        tp = tp_all[t]
+        if t == 0:
+            np.subtract(spec.y10_0_pp - ec, tp_mean, out=x)  # continue from the observed 10y
+        else:
+            k_days = int(spec.step_bdays[t - 1])
+            if k_days not in step_cache:
+                step_cache[k_days] = ar1_step(phi, sigma_tp, k_days)
+            coef, sd = step_cache[k_days]
+            x *= coef
+            np.multiply(sd, tp_shocks[t - 1], out=tmp)
+            x += tmp
+        np.add(tp_mean, x, out=tp)
+        if drift_one is not None:
+            tp += drift_one[t]
+        else:
+            tp += drift[comp, t]
+        bday = int(spec.grid_bday[t])
+        for occurs, onset, size, hl in ev_terms:
+            active = occurs & (bday >= onset)
+            if hl is None:
+                tp += np.where(active, size, 0.0)
+            else:
+                age = np.maximum(bday - onset, 0)
+                tp += np.where(active, size * np.exp(-np.log(2.0) * age / hl), 0.0)
+        y = y_all[t]
+        np.add(ec, tp, out=y)
+        rate_all[t] = rate_eff
+        if t > 0:
+            k_days = int(spec.step_bdays[t - 1])
+            for li, lv in enumerate(spec.levels):
+                before = 1.0 - survive[li]
+                hit = (spec.level_dir[li] * (y - lv)) >= 0
+                if shifted is not None and sigma_br is not None and k_days > 1:
+                    bridge = touch_probability(
+                        y_all[t - 1], y, shifted[li], sigma_br, k_days / 252.0
+                    )
+                    survive[li] *= 1.0 - np.maximum(hit, bridge)
+                else:
+                    survive[li][hit] = 0.0
+                after = 1.0 - survive[li]
+                touch_sum[li, t] = after.sum()
+                touch_sq[li, t] = np.dot(after, after)
+                first_touch[li, month_of[t]] += touch_sum[li, t] - before.sum()
+        r = read_pos.get(t)
+        if r is not None:
+            y_read[:, r] = y
+            log_read[:, r] = usd_log
+            rpost_read[:, r] = rate_post
+            e_read[:, r, :] = exp_cuts
+    touched_end = 1.0 - survive
+    tp = tp_all
 
     # --- aggregates -------------------------------------------------------------------------
     ints: dict[str, np.ndarray] = {}
     floats: dict[str, np.ndarray] = {}
-    offs = (np.arange(g_count) * HIST_RATES["bins"])[:, None]
     for v in RATE_VARS:
-        ints[f"hist_{v}"] = np.bincount(
-            (offs + _bin(out[v], HIST_RATES)).ravel(), minlength=g_count * int(HIST_RATES["bins"])
-        ).astype(np.int64)
+        ints[f"hist_{v}"] = _hist_by_row(out[v], HIST_RATES)
         floats[f"sum_{v}"] = out[v].sum(axis=1)
     floats["touch_sum"] = touch_sum
     floats["touch_sq"] = touch_sq
@@ -272,87 +330,17 @@ def simulate_block(spec: SimSpec, block: int) -> BlockOut:
     return BlockOut(block=block, n=n, ints=ints, floats=floats, thin=thin)
 
 
-def _policy_paths(
-    spec: SimSpec, cuts: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
-    """Policy rate paths (incl. decided moves, and effective), segment index per date, and
-    the market's expected cuts per segment (the table is looked up once per decision)."""
-    g_count = len(spec.grid)
-    inc_post = np.zeros((g_count, n))
-    inc_eff = np.zeros((g_count, n))
-    for i, t in enumerate(spec.decide_at):
-        inc_post[t] += cuts[:, i]
-    for i, t in enumerate(spec.effective_at):
-        if t < g_count:
-            inc_eff[t] += cuts[:, i]
-    rate_post = spec.rate0_pp - 0.25 * np.cumsum(inc_post, axis=0)
-    rate_eff = spec.rate0_pp - 0.25 * np.cumsum(inc_eff, axis=0)
-    seg_of = np.searchsorted(spec.decide_at, np.arange(g_count), side="right")
-    table = spec.market_table
-    seg_e: list[np.ndarray] = []
-    s_running = np.zeros(n, dtype=np.int64)
-    n_meet = len(spec.meeting_dates)
-    for j in range(n_meet + 1):
-        if n_meet == 0:
-            seg_e.append(np.zeros((n, 0)))
-            break
-        seg_e.append(table.expected_remaining(np.full(n, j, dtype=np.int64), s_running))
-        if j < n_meet:
-            s_running = s_running + cuts[:, j]
-    return rate_post, rate_eff, seg_of, seg_e
+_WS = threading.local()
 
 
-def _expectations(
-    spec: SimSpec,
-    rate_post: np.ndarray,
-    neutral: np.ndarray,
-    kappa: np.ndarray,
-    seg_of: np.ndarray,
-    seg_e: list[np.ndarray],
-) -> np.ndarray:
-    """EC_t without the inflation term for every date and path, (G, n)."""
-    g_count = len(spec.grid)
-    n = rate_post.shape[1]
-    h_in = np.array([months_inside(float(L)) for L in spec.years_to_end])
-    n_out = HORIZON_MONTHS - h_in
-    counts = np.stack(
-        [
-            meeting_counts(float(spec.years_to_end[t]), spec.years_to_meeting[t])
-            for t in range(g_count)
-        ]
-    ).astype(np.float64)  # (G, J)
-    # S(kappa, L_t) = e0 * expm1(-kappa n_out/12) / expm1(-kappa/12), closed form per path
-    safe = np.where(np.abs(kappa) < 1e-8, 1e-8, kappa)
-    # exp(kappa L_t) by recurrence over dates (one exp per distinct step), not G x n exps
-    growth = np.empty((g_count, n))
-    growth[0] = np.exp(safe * spec.years_to_end[0])
-    steps = np.diff(spec.years_to_end)
-    step_exp = {float(d): np.exp(safe * d) for d in np.unique(steps)}
-    for t in range(1, g_count):
-        np.multiply(growth[t - 1], step_exp[float(steps[t - 1])], out=growth[t])
-    # geo depends on n_out, which takes few distinct values
-    outs, inv = np.unique(n_out, return_inverse=True)
-    base = np.expm1(-safe / 12.0)
-    geo_by_out = np.stack([np.expm1(-safe * o / 12.0) / base for o in outs])
-    e0 = growth
-    for k, o in enumerate(outs):
-        rows = inv == k
-        e0[rows] *= np.exp(-safe * (HORIZON_MONTHS - o + 1) / 12.0) * geo_by_out[k]
-    geo = 1.0
-    s_rev = e0 * geo  # (G, n)
-    moves = np.empty((g_count, n))
-    for j, e_seg in enumerate(seg_e):
-        rows = np.nonzero(seg_of == j)[0]
-        if len(rows) == 0:
-            continue
-        if e_seg.shape[1] == 0:
-            moves[rows] = 0.0
-            continue
-        moves[rows] = (e_seg @ counts[rows].T).T + s_rev[rows] * e_seg.sum(axis=1)[None, :]
-    ec = (h_in[:, None] + s_rev) * rate_post + (n_out[:, None] - s_rev) * neutral[None, :]
-    ec -= 0.25 * moves
-    ec /= HORIZON_MONTHS
-    return ec
+def _workspace(g_count: int, n: int) -> dict[str, np.ndarray]:
+    """Per-thread (G, n) buffers reused across blocks (no page faults per block)."""
+    key = (g_count, n)
+    cache = getattr(_WS, "cache", None)
+    if cache is None or cache[0] != key:
+        cache = (key, {v: np.empty((g_count, n)) for v in RATE_VARS})
+        _WS.cache = cache
+    return cache[1]
 
 
 def _all_counts(spec: SimSpec) -> list[int]:

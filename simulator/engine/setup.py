@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from simulator.config.loader import Loaded
-from simulator.config.schema import CURRENCIES, MONTHS, CutView, Event, Scenario
+from simulator.config.schema import (
+    CURRENCIES,
+    MONTHS,
+    CutView,
+    Event,
+    MixtureComponent,
+    Scenario,
+)
 from simulator.core import policy
 from simulator.core.bonds import holding_coupon_dates
+from simulator.core.expectations import meeting_counts, months_inside
 from simulator.core.strategies import EntrySchedule
 from simulator.core.term_premium import seasonal_drift
 from simulator.data.calendar import business_days, fomc_decisions, next_business_day
@@ -90,15 +99,17 @@ class SimSpec:
     observed_touched: np.ndarray  # (L,) bool
     read_at: np.ndarray  # (R,) grid indices recorded for strategies
     entries: tuple[EntrySchedule, ...]
-    foreign_rate_pp: dict[str, np.ndarray]  # currency -> (R,) foreign short rate at reads
-    foreign_basis_pp: dict[str, np.ndarray]  # currency -> (R,)
-    foreign_cash_log: dict[str, np.ndarray]  # currency -> (R,) log growth of cash from as-of
+    foreign_rate_pp: dict[Any, np.ndarray]  # currency -> (R,) foreign short rate at reads
+    foreign_basis_pp: dict[Any, np.ndarray]  # currency -> (R,)
+    foreign_cash_log: dict[Any, np.ndarray]  # currency -> (R,) log growth of cash from as-of
     bill_spread_pp: float
     draws: ParameterDraws
     paths: int
     seed: int
     grid_kind: str
     weekly: bool
+    meeting_counts: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    months_inside: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     hist_dates: np.ndarray = field(default_factory=lambda: np.array([], dtype="datetime64[D]"))
     hist_y10: np.ndarray = field(default_factory=lambda: np.array([], dtype=float))
     thin_paths: int = 200
@@ -114,12 +125,16 @@ class SimSpec:
         return min(BLOCK_SIZE, self.paths - block * BLOCK_SIZE)
 
 
-def _d64(d: dt.date | np.datetime64) -> np.datetime64:
+def _d64(d: Any) -> np.datetime64:
     return np.datetime64(d, "D")
 
 
-def _date(d: np.datetime64) -> dt.date:
-    return dt.date.fromisoformat(str(np.datetime64(d, "D")))
+def _d64m(d: Any) -> np.datetime64:
+    return np.datetime64(d, "M")
+
+
+def _date(d: Any) -> dt.date:
+    return dt.date.fromisoformat(str(_d64(d)))
 
 
 def _years(a: np.ndarray | np.datetime64, b: np.ndarray | np.datetime64) -> np.ndarray:
@@ -233,7 +248,15 @@ def build_spec(
     if np.any(step_bdays < 1):
         raise SetupError("internal: grid has non-increasing business-day steps")
     years_to_end = _years(grid_dates, _d64(sc.window.end))
-    decide_at = np.array([_first_at_or_after(grid_dates, d) for d in remaining], dtype=np.int64)
+    # A decision after the horizon is never seen (index len(grid), as for effective_at);
+    # clamping it onto the last grid date would reveal it on the horizon day.
+    decide_at = np.array(
+        [
+            _first_at_or_after(grid_dates, d) if d <= grid_dates[-1] else len(grid_dates)
+            for d in remaining
+        ],
+        dtype=np.int64,
+    )
     effective_at = np.array(
         [
             _first_at_or_after(grid_dates, d) if d <= grid_dates[-1] else len(grid_dates)
@@ -248,7 +271,9 @@ def build_spec(
     )
     gmonths = grid_dates.astype("datetime64[M]")
     fmonths = full.astype("datetime64[M]")
-    fm_end = full[np.r_[fmonths[1:] != fmonths[:-1], True]]
+    # the horizon is a month end only if the next business day is in another month
+    last_is_end = _d64m(next_business_day(full[-1])) != fmonths[-1]
+    fm_end = full[np.r_[fmonths[1:] != fmonths[:-1], last_is_end]]
     month_end_at = np.array(
         sorted({_first_at_or_after(grid_dates, d) for d in fm_end if d > _d64(as_of)}),
         dtype=np.int64,
@@ -259,9 +284,9 @@ def build_spec(
     rate0 = sc.snapshot.target_range.midpoint_pp
     n_all = len(all_dates)
     components_src = sc.mixture or []
-    comp_views = [(c.name, c.weight, c.view or sc.view, c) for c in components_src] or [
-        (sc.name, 1.0, sc.view, None)
-    ]
+    comp_views: list[tuple[str, float, CutView, MixtureComponent | None]] = [
+        (c.name, c.weight, c.view or sc.view, c) for c in components_src
+    ] or [(sc.name, 1.0, sc.view, None)]
     rate_window_start = rate0 + 0.25 * sum(observed_cuts)
     view_priors, views = [], []
     for cname, _, view_cfg, _c in comp_views:
@@ -348,6 +373,13 @@ def build_spec(
     else:
         gap0 = sc.snapshot.core_pce_yoy_pp.value - 2.0
     hist = sorted(sc.observed.y10_closes, key=lambda c: c.date)
+    m_counts = np.stack(
+        [
+            meeting_counts(float(years_to_end[t]), years_to_meeting[t])
+            for t in range(len(grid_dates))
+        ]
+    )
+    m_inside = np.array([months_inside(float(x)) for x in years_to_end], dtype=np.int64)
     return SimSpec(
         name=sc.name,
         as_of=as_of,
@@ -389,6 +421,8 @@ def build_spec(
         hist_dates=np.array([c.date for c in hist], dtype="datetime64[D]"),
         hist_y10=np.array([c.y10_pp for c in hist], dtype=float),
         warnings=warnings,
+        meeting_counts=m_counts,
+        months_inside=m_inside,
     )
 
 
@@ -469,7 +503,7 @@ def _entries(
 def _rate_at(value: float | dict[str, float], d: np.datetime64) -> float:
     if isinstance(value, int | float):
         return float(value)
-    month = str(np.datetime64(d, "M"))
+    month = str(_d64m(d))
     keys = sorted(value)
     usable = [k for k in keys if k <= month]
     return float(value[usable[-1]] if usable else value[keys[0]])

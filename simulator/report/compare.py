@@ -64,8 +64,7 @@ def _compare_source(datasets: Sequence[xr.Dataset], labels: Sequence[str]) -> st
 def _compare_subtitle(datasets: Sequence[xr.Dataset], detail: str) -> str:
     a = datasets[0].attrs
     text = (
-        f"{len(datasets)} scenarios, as of {fmt_date(a['as_of'])}, "
-        f"horizon {fmt_date(a['horizon'])}"
+        f"{len(datasets)} scenarios, as of {fmt_date(a['as_of'])}, horizon {fmt_date(a['horizon'])}"
     )
     return f"{text}. {detail}" if detail else text
 
@@ -151,12 +150,21 @@ def _touch(datasets: Sequence[xr.Dataset], labels: Sequence[str]) -> Figure:
             p = d["p_touch"].sel(level=lev).values
             se = d["p_touch_se"].sel(level=lev).values
             a.fill_between(
-                dates, np.clip(p - 2 * se, 0, 1), np.clip(p + 2 * se, 0, 1),
-                color=c, alpha=0.2, lw=0,
+                dates,
+                np.clip(p - 2 * se, 0, 1),
+                np.clip(p + 2 * se, 0, 1),
+                color=c,
+                alpha=0.2,
+                lw=0,
             )
             name = lab if len(levels) == 1 else f"{lab}, {lev:.2f}%"
             a.plot(
-                dates, p, color=c, lw=1.8, ls=styles[j % len(styles)], label=name,
+                dates,
+                p,
+                color=c,
+                lw=1.8,
+                ls=styles[j % len(styles)],
+                label=name,
                 gid=f"p_touch:{lab}:{lev:g}",
             )
             top = max(top, float(np.nanmax(p, initial=0.0)))
@@ -206,15 +214,27 @@ def _entry(datasets: Sequence[xr.Dataset], labels: Sequence[str]) -> Figure:
             er = d["entry_return"].sel(currency=cur, entry_month=months)
             xi = x + (i - (len(datasets) - 1) / 2) * w
             a.vlines(
-                xi, er.sel(stat="q25").values, er.sel(stat="q75").values,
-                color=c, lw=2.5, alpha=0.5,
+                xi,
+                er.sel(stat="q25").values,
+                er.sel(stat="q75").values,
+                color=c,
+                lw=2.5,
+                alpha=0.5,
             )
             a.plot(
-                xi, er.sel(stat="mean").values, "o", color=c, ms=4, mec="white", mew=0.5,
-                label=lab, gid=f"entry:{lab}:{cur}",
+                xi,
+                er.sel(stat="mean").values,
+                "o",
+                color=c,
+                ms=4,
+                mec="white",
+                mew=0.5,
+                label=lab,
+                gid=f"entry:{lab}:{cur}",
             )
-        a.set_title(f"{cur} base, {CURRENCY_NOTE.get(cur, 'hedged')}", fontsize=9,
-                    fontweight="bold")
+        a.set_title(
+            f"{cur} base, {CURRENCY_NOTE.get(cur, 'hedged')}", fontsize=9, fontweight="bold"
+        )
         a.grid(axis="x", visible=False)
         percent_axis(a)
         a.set_xticks(x, [fmt_month(m, year=False) for m in months])
@@ -288,7 +308,8 @@ def compare_table(
     """The headline answers of several runs side by side, one row per metric.
 
     Each row is ``{"metric": str, "kind": str, <label>: value, ...}`` with values taken
-    from the summaries unchanged (``kind``: ``probability`` and ``return`` are fractions,
+    from the summaries unchanged (``kind``: ``probability``, ``probability_se`` and
+    ``return`` are fractions,
     ``yield`` in %, ``count`` a number, ``month`` a ``YYYY-MM`` string); a value is None
     where a run lacks it.
 
@@ -296,9 +317,7 @@ def compare_table(
     --------
     >>> rows = compare_table([summary_a, summary_b])  # doctest: +SKIP
     """
-    labs = _labels(
-        list(labels) if labels is not None else [str(s["scenario"]) for s in summaries]
-    )
+    labs = _labels(list(labels) if labels is not None else [str(s["scenario"]) for s in summaries])
     rows: list[dict[str, Any]] = []
     level_keys = list(dict.fromkeys(k for s in summaries for k in s.get("levels", {})))
     for key in level_keys:
@@ -306,7 +325,7 @@ def compare_table(
         name = f"{float(key):.2f}%"
         rows.append(_row(f"P(touch {name})", "probability", labs, [v.get("p_touch") for v in lv]))
         rows.append(
-            _row(f"s.e. P(touch {name})", "probability", labs, [v.get("p_touch_se") for v in lv])
+            _row(f"s.e. P(touch {name})", "probability_se", labs, [v.get("p_touch_se") for v in lv])
         )
         rows.append(
             _row(
@@ -342,7 +361,9 @@ def compare_table(
             _row(f"Expected return at best, {cur}", "return", labs, [b.get("mean") for b in be])
         )
         rows.append(
-            _row(f"P(best) of that month, {cur}", "probability", labs, [b.get("p_best") for b in be])
+            _row(
+                f"P(best) of that month, {cur}", "probability", labs, [b.get("p_best") for b in be]
+            )
         )
     return rows
 
@@ -352,6 +373,8 @@ def _fmt(kind: str, v: Any) -> str:
         return "n/a"
     if kind == "probability":
         return f"{100 * float(v):.1f}%"
+    if kind == "probability_se":
+        return f"{100 * float(v):.2f}%"
     if kind == "return":
         return f"{100 * float(v):+.2f}%"
     if kind == "yield":

@@ -21,7 +21,6 @@ import pandas as pd
 import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from simulator.report.style import (
     BELIEF_COLORS,
@@ -105,11 +104,10 @@ def _start(
         )
         return fig, axes, True
     axes_title(ax, title)
-    fig = ax.get_figure()
-    if not isinstance(fig, Figure):  # a SubFigure: draw on it, return its parent figure
-        fig = ax.get_figure(root=True)
-    assert isinstance(fig, Figure)
-    return fig, np.array([[ax]]), False
+    host = ax.get_figure(root=True)  # for an axes on a SubFigure, the figure holding it
+    if not isinstance(host, Figure):
+        raise ValueError("ax must belong to a Figure")
+    return host, np.array([[ax]]), False
 
 
 def _fomc_ticks(ax: Axes, dates: pd.DatetimeIndex, lo: pd.Timestamp, hi: pd.Timestamp) -> None:
@@ -172,14 +170,10 @@ def fan_chart(ds: xr.Dataset, ax: Axes | None = None, *, sample_paths: int = 5) 
             f"Median 10y at {horizon}: {q[0.5][-1]:.2f}% (from {y0:.2f}%); "
             f"80% of paths {q[0.1][-1]:.2f}-{q[0.9][-1]:.2f}%"
         )
-        fig, axes, own = _start(
-            ds, ax, title=title, detail="Bands: 5-95% and 25-75% of paths."
-        )
+        fig, axes, own = _start(ds, ax, title=title, detail="Bands: 5-95% and 25-75% of paths.")
         a = axes[0, 0]
         a.fill_between(dates, q[0.05], q[0.95], color=FAN_COLOR, alpha=0.15, lw=0, label="5-95%")
-        a.fill_between(
-            dates, q[0.25], q[0.75], color=FAN_COLOR, alpha=0.32, lw=0, label="25-75%"
-        )
+        a.fill_between(dates, q[0.25], q[0.75], color=FAN_COLOR, alpha=0.32, lw=0, label="25-75%")
         n = min(sample_paths, ds.sizes.get("path", 0))
         for i in range(n):
             a.plot(
@@ -258,9 +252,9 @@ def touch_curve(ds: xr.Dataset, ax: Axes | None = None) -> Figure:
                 p = float(ds["p_touch"].isel(level=i).values[-1])
                 se = float(ds["p_touch_se"].isel(level=i).values[-1])
                 parts.append(f"{_level_label(lev)}: {fmt_pct(p)} ± {fmt_pct(se, 1)}")
-            title = f"P(10y touches {parts[0].split(':')[0]}) by {horizon}:" + parts[0].split(
-                ":", 1
-            )[1]
+            title = (
+                f"P(10y touches {parts[0].split(':')[0]}) by {horizon}:" + parts[0].split(":", 1)[1]
+            )
             if len(parts) > 1:
                 title += "; " + "; ".join(parts[1:])
         fig, axes, own = _start(
@@ -274,17 +268,17 @@ def touch_curve(ds: xr.Dataset, ax: Axes | None = None) -> Figure:
         a = axes[0, 0]
         for i, lev in enumerate(levels):
             c = LEVEL_COLORS[i % len(LEVEL_COLORS)]
-            p = ds["p_touch"].isel(level=i).values
-            se = ds["p_touch_se"].isel(level=i).values
+            pt = ds["p_touch"].isel(level=i).values
+            pse = ds["p_touch_se"].isel(level=i).values
             a.fill_between(
                 dates,
-                np.clip(p - 2 * se, 0, 1),
-                np.clip(p + 2 * se, 0, 1),
+                np.clip(pt - 2 * pse, 0, 1),
+                np.clip(pt + 2 * pse, 0, 1),
                 color=c,
                 alpha=0.25,
                 lw=0,
             )
-            a.plot(dates, p, color=c, lw=1.8, label=_level_label(lev))
+            a.plot(dates, pt, color=c, lw=1.8, label=_level_label(lev))
         a.set_ylim(0, max(0.05, float(np.nanmax(ds["p_touch"].values, initial=0.0)) * 1.15))
         a.set_xlim(dates[0], dates[-1])
         percent_axis(a)
@@ -299,7 +293,7 @@ def touch_curve(ds: xr.Dataset, ax: Axes | None = None) -> Figure:
             months = [str(m) for m in ds["month"].values]
             x = np.arange(len(months))
             width = 0.8 / max(1, len(levels))
-            for i, lev in enumerate(levels):
+            for i in range(len(levels)):
                 c = LEVEL_COLORS[i % len(LEVEL_COLORS)]
                 v = ds["first_touch_month"].isel(level=i).values
                 b.bar(x + (i - (len(levels) - 1) / 2) * width, v, width, color=c, alpha=0.85)
@@ -373,9 +367,7 @@ def entry_returns(
             title = f"Best entry month by expected return: {next(iter(best.values()))}"
             title += " for every base currency" if len(best) > 1 else f" ({curs[0]})"
         else:
-            title = "Best entry month: " + ", ".join(
-                f"{c} {v.split()[0]}" for c, v in best.items()
-            )
+            title = "Best entry month: " + ", ".join(f"{c} {v.split()[0]}" for c, v in best.items())
         detail = "Return to horizon: dot mean, bars 25-75% and 5-95% of paths."
         n = len(curs)
         if ax is None:
@@ -431,6 +423,10 @@ def entry_returns(
             for i, cur in enumerate(curs):
                 _entry_panel(a, ds, cur, offset=(i - (n - 1) / 2) * w, annotate=False)
             a.set_xticks(np.arange(len(months)), ticks)
+            er = ds["entry_return"].sel(currency=curs)
+            lo, hi = float(er.sel(stat="q05").min()), float(er.sel(stat="q95").max())
+            span = hi - lo if hi > lo else 0.01
+            a.set_ylim(lo - 0.05 * span, hi + 0.2 * span)  # room for the key above the bars
             percent_axis(a)
             a.set_ylabel("Return to horizon (%)")
             a.set_xlabel(f"Entry month ({year})")
@@ -492,7 +488,9 @@ def cut_distribution(ds: xr.Dataset, ax: Axes | None = None) -> Figure:
         kv, km = _expected_cuts(ds, "view"), _expected_cuts(ds, "market")
         p_view = ds["cut_count_prob"].sel(belief="view").values
         mode = int(ds["cut_count"].values[int(np.nanargmax(p_view))])
-        title = f"View: {kv:.1f} net cuts expected in the window vs market {km:.1f}; most likely {mode}"
+        title = (
+            f"View: {kv:.1f} net cuts expected in the window vs market {km:.1f}; most likely {mode}"
+        )
         fig, axes, own = _start(
             ds,
             ax,
@@ -612,9 +610,7 @@ def decomposition(ds: xr.Dataset, ax: Axes | None = None) -> Figure:
 # --------------------------------------------------------------------------- posterior
 
 
-def _draw_pairs(
-    draws: Any, priors: Any
-) -> dict[str, tuple[np.ndarray | None, np.ndarray]]:
+def _draw_pairs(draws: Any, priors: Any) -> dict[str, tuple[np.ndarray | None, np.ndarray]]:
     """Normalise the inputs to name -> (prior draws or None, posterior draws)."""
     out: dict[str, tuple[np.ndarray | None, np.ndarray]] = {}
     posterior = getattr(draws, "posterior", None)
@@ -646,7 +642,7 @@ def posterior_densities(
     ds: xr.Dataset | None = None,
     attrs: Mapping[str, Any] | None = None,
     units: Mapping[str, str] | None = None,
-    ncols: int = 4,
+    ncols: int | None = None,
 ) -> Figure:
     """Prior vs posterior densities of the fitted parameters (histogram densities).
 
@@ -663,7 +659,7 @@ def posterior_densities(
     units
         Parameter units for the x labels, e.g. ``{"kappa": "per year"}``.
     ncols
-        Panels per row.
+        Panels per row (default 4, or 5 for more than 8 parameters).
 
     Examples
     --------
@@ -677,7 +673,7 @@ def posterior_densities(
     units = units or {}
     with memo_style():
         n = max(1, len(pairs))
-        nc = min(ncols, n)
+        nc = min(ncols or (5 if n > 8 else 4), n)
         nr = math.ceil(n / nc)
         narrowed = sum(
             1
@@ -686,8 +682,8 @@ def posterior_densities(
         )
         with_prior = sum(1 for pri, _ in pairs.values() if pri is not None)
         title = (
-            f"Data narrowed {narrowed} of {with_prior} parameters "
-            "(posterior s.d. under half the prior's)"
+            f"Data narrowed {narrowed} of {with_prior} parameters: "
+            "posterior s.d. under half the prior's"
             if with_prior
             else f"Posterior of {len(pairs)} fitted parameters"
         )
@@ -697,7 +693,7 @@ def posterior_densities(
             source=source_line(meta),
             nrows=nr,
             ncols=nc,
-            height=max(MEMO_HEIGHT, 1.2 + 1.5 * nr),
+            height=max(MEMO_HEIGHT, 1.3 + 1.45 * nr),
         )
         flat = axes.ravel()
         for a, (name, (pri, post)) in zip(flat, pairs.items(), strict=False):
@@ -722,8 +718,13 @@ def posterior_densities(
                 label="posterior",
             )
             unit = units.get(name, "")
-            a.set_xlabel(f"{name} ({unit})" if unit else name)
-            if a.get_subplotspec().is_first_col():  # type: ignore[union-attr]
+            # two short lines so neighbouring panels' labels never collide
+            words = name.removesuffix("_pp").removesuffix("_per_year").split("_")
+            half = (len(words) + 1) // 2
+            text = " ".join(words[:half]) + "\n" + " ".join(words[half:])
+            a.set_xlabel(f"{text} ({unit})" if unit else text.strip())
+            spec = a.get_subplotspec()
+            if spec is not None and spec.is_first_col():
                 a.set_ylabel("Density (per unit)")
             a.set_yticks([])
             a.grid(visible=False)

@@ -13,6 +13,7 @@ while matplotlib's (global) rcParams are swapped.
 
 from __future__ import annotations
 
+import math
 import textwrap
 import threading
 import weakref
@@ -28,9 +29,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.legend import Legend
 from matplotlib.ticker import FuncFormatter
 
@@ -98,6 +100,7 @@ SCENARIO_COLORS: list[str] = [
     PALETTE["black"],
 ]
 
+SAVE_DPI = 200
 TITLE_SIZE = 11.0
 SUBTITLE_SIZE = 9.0
 SOURCE_SIZE = 8.0
@@ -112,9 +115,10 @@ _BANDS: weakref.WeakKeyDictionary[Figure, dict[str, float]] = weakref.WeakKeyDic
 
 
 @cache
-def _memo_rc() -> dict[str, Any]:
-    """The rc settings of ``memo.mplstyle`` (read once)."""
-    return dict(mpl.rc_params_from_file(str(STYLE_PATH), use_default_template=False))
+def _memo_rc() -> Any:
+    """The rc settings of ``memo.mplstyle`` (read once), as a plain dict."""
+    rc: Any = mpl.rc_params_from_file(str(STYLE_PATH), use_default_template=False)
+    return {str(k): v for k, v in rc.items()}
 
 
 @contextmanager
@@ -184,7 +188,7 @@ def _wrap_to_width(
 
     def fits(s: str) -> bool:
         w, _h, _d = renderer.get_text_width_height_descent(s, prop, ismath=False)
-        return bool(w / dpi <= max_in)
+        return bool(w / dpi <= 0.99 * max_in)
 
     if not text or fits(text):
         return [text]
@@ -256,11 +260,12 @@ def memo_figure(
     (1, 1)
     """
     fig = Figure(figsize=(width, height), layout="constrained")
-    canvas = FigureCanvasAgg(fig)
-    renderer = canvas.get_renderer()
+    FigureCanvasAgg(fig)
+    # Measure at the PNG resolution: glyph hinting makes text wider at 200 dpi than at 100.
+    renderer = RendererAgg(int(width * SAVE_DPI), int(height * SAVE_DPI), SAVE_DPI)
     max_w = width - 2 * _PAD_IN
-    title_lines = _wrap_to_width(title, max_w, renderer, TITLE_SIZE, "bold", fig.dpi)
-    sub_lines = _wrap_to_width(subtitle, max_w, renderer, SUBTITLE_SIZE, "normal", fig.dpi)
+    title_lines = _wrap_to_width(title, max_w, renderer, TITLE_SIZE, "bold", SAVE_DPI)
+    sub_lines = _wrap_to_width(subtitle, max_w, renderer, SUBTITLE_SIZE, "normal", SAVE_DPI)
     line_in = 1.25 / 72
     title_in = len(title_lines) * TITLE_SIZE * line_in
     sub_in = len(sub_lines) * SUBTITLE_SIZE * line_in
@@ -311,7 +316,7 @@ def _set_rect(fig: Figure, top_in: float, bottom_in: float) -> None:
     """Constrained layout places the axes between the title band and the source line."""
     height = float(fig.get_size_inches()[1])
     engine = fig.get_layout_engine()
-    if engine is not None:
+    if isinstance(engine, ConstrainedLayoutEngine):
         engine.set(rect=(0.0, bottom_in / height, 1.0, 1.0 - (top_in + bottom_in) / height))
 
 
@@ -338,7 +343,8 @@ def add_key(
     width, height = (float(v) for v in fig.get_size_inches())
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     n = len(handles)
-    for ncols in range(n, 0, -1):
+    # Fewest rows that fit, with the entries spread evenly over them.
+    for ncols in dict.fromkeys(math.ceil(n / rows) for rows in range(1, n + 1)):
         leg = fig.legend(
             handles,
             labels,
@@ -348,14 +354,14 @@ def add_key(
             frameon=False,
             borderaxespad=0.0,
             borderpad=0.0,
-            handlelength=1.5,
+            handlelength=1.4,
             handletextpad=0.4,
-            columnspacing=1.1,
+            columnspacing=0.9,
             fontsize=8.5,
         )
         leg.set_in_layout(False)
         bbox = leg.get_window_extent(renderer)
-        if bbox.width / fig.dpi <= width - 2 * _PAD_IN or ncols == 1:
+        if bbox.width / fig.dpi <= 0.95 * (width - 2 * _PAD_IN) or ncols == 1:
             break
         leg.remove()
     key_in = bbox.height / fig.dpi
@@ -406,7 +412,7 @@ def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
     png = stem.with_name(stem.name + ".png")
     svg = stem.with_name(stem.name + ".svg")
     with memo_style():
-        fig.savefig(png, dpi=200, format="png", metadata={"Software": None})
+        fig.savefig(png, dpi=SAVE_DPI, format="png", metadata={"Software": None})
         fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
     return [png, svg]
 

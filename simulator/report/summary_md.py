@@ -62,7 +62,6 @@ def _answers(summary: Mapping[str, Any]) -> list[str]:
     horizon = fmt_date(summary["horizon"])
     rows = ["| Question | Answer |", "|---|---|"]
     q = summary.get("y10_at_horizon", {})
-    y_start = None
     for key in sorted(summary.get("levels", {}), key=_level_key_value):
         lv = summary["levels"][key]
         label = f"{float(key):.2f}%"
@@ -93,7 +92,6 @@ def _answers(summary: Mapping[str, Any]) -> list[str]:
                 f"| 90% band of the 10y on {horizon} | "
                 f"{_yield(q.get('0.05'))} to {_yield(q.get('0.95'))} |"
             )
-    del y_start
     cuts = summary.get("cut_count", {})
     if "view" in cuts and "market" in cuts:
         ev = sum(int(k) * float(p) for k, p in cuts["view"].items())
@@ -198,7 +196,7 @@ def render_summary_md(
     attrs.setdefault("version", (summary.get("provenance") or {}).get("version", "?"))
     lines = [
         f"# {summary['scenario']}: US 10-year Treasury yield, "
-        f"as of {fmt_date(summary['as_of'])} to {fmt_date(summary['horizon'])}",
+        f"{fmt_date(summary['as_of'])} to {fmt_date(summary['horizon'])}",
         "",
     ]
     if attrs.get("description"):
@@ -217,9 +215,9 @@ def render_summary_md(
         lines += [
             "## Best entry month",
             "",
-            "Buy the 10-year on the first business day of the month and hold, hedged, to the "
-            "horizon (cash before); every month spans the same time. P(best): share of paths "
-            "on which that month pays most.",
+            "Hold cash until the first business day of the month, then buy the 10-year and "
+            "hold it to the horizon (FX-hedged for CNY, EUR and JPY; USD unhedged); every "
+            "month spans the same time. P(best): share of paths on which that month pays most.",
             "",
             *best,
             "",
