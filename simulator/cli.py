@@ -142,9 +142,11 @@ def _print_answers(summary: dict[str, Any], folder: Path | None) -> None:
     from rich.table import Table
 
     console = Console()
-    table = Table(
-        title=f"{summary['scenario']} (as of {summary['as_of']}, {summary['paths']:,} paths, seed {summary['seed']})"
+    title = (
+        f"{summary['scenario']} (as of {summary['as_of']}, {summary['paths']:,} paths, "
+        f"seed {summary['seed']})"
     )
+    table = Table(title=title)
     table.add_column("answer")
     table.add_column("value", justify="right")
     for lv, d in summary["levels"].items():

@@ -719,9 +719,11 @@ def posterior_densities(
             )
             unit = units.get(name, "")
             # two short lines so neighbouring panels' labels never collide
-            words = name.removesuffix("_pp").removesuffix("_per_year").split("_")
-            half = (len(words) + 1) // 2
-            text = " ".join(words[:half]) + "\n" + " ".join(words[half:])
+            text = name
+            if len(name) > 14:
+                words = name.removesuffix("_pp").removesuffix("_per_year").split("_")
+                half = (len(words) + 1) // 2
+                text = " ".join(words[:half]) + "\n" + " ".join(words[half:])
             a.set_xlabel(f"{text} ({unit})" if unit else text.strip())
             spec = a.get_subplotspec()
             if spec is not None and spec.is_first_col():
