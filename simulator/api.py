@@ -361,6 +361,123 @@ def write_run(result: Result, out_root: str | Path) -> Path:
     return final
 
 
+def fit(
+    scenario: LoadedScenario | str | Path,
+    data_dir: str | Path,
+    *,
+    sampler: str = "nutpie",
+    export_priors: str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Fit (or reuse) the posterior of the scenario's priors given the history.
+
+    Returns a dict with ``diagnostics``, ``problems``, ``cache_hit`` and ``means``
+    (name -> (prior mean, posterior mean, posterior s.d.)); with ``export_priors`` the
+    posterior is also written as a calibrated priors file.
+    """
+    from simulator.data.loaders import DataError, data_sha256
+    from simulator.data.registry import SERIES
+    from simulator.model.commands import fit_posterior
+    from simulator.model.diagnostics import problems
+    from simulator.model.export import export_priors as write_priors
+    from simulator.model.fit import FitError
+
+    sc = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
+    as_of = sc.scenario.config.as_of
+    try:
+        res = fit_posterior(sc.priors, data_dir, as_of, sampler=sampler, progress=progress)  # type: ignore[arg-type]
+        sha = data_sha256(data_dir, list(SERIES), as_of=as_of)
+    except (FitError, DataError) as exc:
+        raise ConfigError.single(sc.priors.path, str(exc)) from None
+    if export_priors is not None:
+        write_priors(
+            res,
+            sc.priors.path,
+            export_priors,
+            as_of,
+            "1990-01",
+            sha,
+            f"macrosim fit {sc.scenario.path} --data {data_dir} --export-priors {export_priors}",
+        )
+    prior_means = {name: prior.mean() for name, prior in sc.priors.config.parameters.items()}
+    means = {
+        k: (prior_means[k], float(np.mean(v)), float(np.std(v)))
+        for k, v in res.draws.values.items()
+    }
+    return {
+        "diagnostics": dict(res.diagnostics),
+        "problems": problems(res.diagnostics),
+        "cache_hit": res.cache_hit,
+        "means": means,
+        "result": res,
+    }
+
+
+def priors_show(
+    priors_path: str | Path,
+    *,
+    scenario: str | Path | None = None,
+    out_root: str | Path = "outputs",
+    paths: int = 16_384,
+    seed: int = 0,
+) -> Path:
+    """Draw from a priors file alone and write the plots a researcher tunes it by.
+
+    Writes ROOT/priors-<name>/<id>/: ``figures/prior_densities`` (each parameter),
+    ``prior_predictive.csv`` (quantiles of each parameter and of the implied half-lives
+    and stationary s.d.s), and with ``scenario`` the implied 10y fan and cut-count
+    figures of that scenario run on prior draws (unfitted).
+    """
+    from simulator.model.commands import prior_predictive
+    from simulator.report import cut_distribution, fan_chart, save_figure
+    from simulator.report.figures import posterior_densities
+    from simulator.report.rundir import final_path, new_run_id, run_folder
+
+    loaded = load_priors(priors_path)
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(2**31,))))
+    pp = prior_predictive(loaded.config, PRIOR_DRAWS, rng)
+    meta: dict[str, Any] = {
+        "scenario": loaded.path.stem,
+        "paths": PRIOR_DRAWS,
+        "seed": seed,
+        "version": __version__,
+        "data_to": "priors only",
+    }
+    result = None
+    if scenario is not None:
+        sc = load_scenario(scenario)
+        sc = LoadedScenario(
+            scenario=sc.scenario,
+            priors=loaded,
+            run_priors=loaded,
+            notes=[f"prior predictive: dynamics drawn from {loaded.path.name}"],
+        )
+        result = run(sc, paths=paths, seed=seed, draws=parameter_draws(sc, seed))
+    with run_folder(Path(out_root), f"priors-{loaded.path.stem}", new_run_id(seed)) as folder:
+        values = {k: pp[k].values for k in loaded.config.parameters.model_fields}
+        fig = posterior_densities(
+            values,
+            ds=result.dataset if result is not None else None,
+            attrs=meta,
+            title=f"Prior densities of the {len(values)} dynamics parameters ({loaded.path.name})",
+            caption=f"{PRIOR_DRAWS} draws from the priors alone.",
+        )
+        save_figure(fig, folder / "figures" / "prior_densities")
+        qs = [0.05, 0.25, 0.5, 0.75, 0.95]
+        lines = ["quantity," + ",".join(f"q{int(q * 100):02d}" for q in qs)]
+        for name in pp.data_vars:
+            v = np.asarray(pp[name].values, dtype=float)
+            v = v[np.isfinite(v)]
+            lines.append(f"{name}," + ",".join(f"{np.quantile(v, q):.6g}" for q in qs))
+        (folder / "prior_predictive.csv").write_text("\n".join(lines) + "\n")
+        if result is not None:
+            save_figure(fan_chart(result.dataset), folder / "figures" / "implied_fan_chart")
+            save_figure(
+                cut_distribution(result.dataset), folder / "figures" / "implied_cut_distribution"
+            )
+    return final_path(folder)
+
+
 def _posterior_pairs(result: Result) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
     """name -> (prior draws, posterior draws) for the prior-vs-posterior figure."""
     post = result.posterior

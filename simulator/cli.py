@@ -296,6 +296,83 @@ def compare(
         typer.echo(f"comparison folder: {folder}")
 
 
+priors_app = typer.Typer(help="Inspect priors files.", no_args_is_help=True)
+app.add_typer(priors_app, name="priors")
+data_app = typer.Typer(help="History data.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@priors_app.command("show")
+def priors_show(
+    priors: Annotated[Path, typer.Argument(help="Priors YAML file.", exists=True, dir_okay=False)],
+    scenario: Annotated[
+        Path | None,
+        typer.Option(help="Also run this scenario on prior draws.", exists=True, dir_okay=False),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Root folder.")] = Path("outputs"),
+    paths: Annotated[int, typer.Option(min=1, help="Paths for the implied fan.")] = 16_384,
+) -> None:
+    """Draw from the priors alone: each prior's density, the implied 10y fan and cut counts."""
+    from simulator import api
+
+    folder = api.priors_show(priors, scenario=scenario, out_root=out, paths=paths)
+    typer.echo(f"prior predictive folder: {folder}")
+
+
+@app.command()
+def fit(
+    scenario: Annotated[
+        Path, typer.Argument(help="Scenario YAML file.", exists=True, dir_okay=False)
+    ],
+    data: Annotated[
+        Path, typer.Option("--data", help="History folder.", exists=True, file_okay=False)
+    ],
+    export_priors: Annotated[
+        Path | None, typer.Option("--export-priors", help="Write the posterior as a priors file.")
+    ] = None,
+    sampler: Annotated[Sampler, typer.Option(help="NUTS sampler.")] = Sampler.nutpie,
+    strict: Annotated[bool, typer.Option(help="Exit 3 when diagnostics fail.")] = False,
+) -> None:
+    """Fit the dynamics to the history public on the scenario's as-of date (cached)."""
+    from simulator import api
+
+    sc = api.load_scenario(scenario)
+    res = api.fit(sc, data, sampler=sampler.value, export_priors=export_priors, progress=typer.echo)
+    diag = res["diagnostics"]
+    typer.echo(
+        f"fit: r_hat_max {diag['r_hat_max']:.4f}, ess_bulk_min {diag['ess_bulk_min']:.0f}, "
+        f"ess_tail_min {diag['ess_tail_min']:.0f}, divergences {diag['divergences']}, "
+        f"tree-depth hits {diag['max_tree_depth_hits']}" + (" (cached)" if res["cache_hit"] else "")
+    )
+    for name, (prior_mean, post_mean, post_sd) in res["means"].items():
+        typer.echo(
+            f"  {name:26s} prior mean {prior_mean:8.4f}  posterior {post_mean:8.4f} ± {post_sd:.4f}"
+        )
+    if export_priors is not None:
+        typer.echo(f"calibrated priors written to {export_priors}")
+    if res["problems"]:
+        for p in res["problems"]:
+            typer.echo(f"warning: {p}", err=True)
+        if strict:
+            raise typer.Exit(EXIT_DIAGNOSTICS)
+
+
+@data_app.command("fetch")
+def data_fetch(
+    dest: Annotated[Path, typer.Argument(help="Folder to download the registry's series into.")],
+) -> None:
+    """Download the registry's series from their public sources (needs the internet)."""
+    from simulator.data.fetch import fetch as fetch_series
+    from simulator.data.loaders import DataError
+
+    try:
+        written = fetch_series(dest)
+    except DataError as exc:
+        raise BadInput(str(exc)) from None
+    for p in written:
+        typer.echo(str(p))
+
+
 def main() -> None:
     """Console entry point: map known errors to exit codes and one clean message."""
     try:

@@ -643,6 +643,8 @@ def posterior_densities(
     attrs: Mapping[str, Any] | None = None,
     units: Mapping[str, str] | None = None,
     ncols: int | None = None,
+    title: str | None = None,
+    caption: str = "Grey: prior; blue: posterior.",
 ) -> Figure:
     """Prior vs posterior densities of the fitted parameters (histogram densities).
 
@@ -660,6 +662,9 @@ def posterior_densities(
         Parameter units for the x labels, e.g. ``{"kappa": "per year"}``.
     ncols
         Panels per row (default 4, or 5 for more than 8 parameters).
+    title, caption
+        Override the computed title and the subtitle's caption (``priors show`` draws
+        prior densities alone in blue).
 
     Examples
     --------
@@ -681,7 +686,7 @@ def posterior_densities(
             if pri is not None and np.nanstd(post) < 0.5 * np.nanstd(pri)
         )
         with_prior = sum(1 for pri, _ in pairs.values() if pri is not None)
-        title = (
+        title = title or (
             f"Data narrowed {narrowed} of {with_prior} parameters: "
             "posterior s.d. under half the prior's"
             if with_prior
@@ -689,7 +694,7 @@ def posterior_densities(
         )
         fig, axes = memo_figure(
             title=title,
-            subtitle=subtitle_for(meta, "Grey: prior; blue: posterior."),
+            subtitle=subtitle_for(meta, caption),
             source=source_line(meta),
             nrows=nr,
             ncols=nc,
