@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test test-slow lint bench docs-figures calibrate clean
+.PHONY: run test test-slow lint bench bench-fit docs-figures calibrate clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or make PYTHON=python3)"; exit 2; }
@@ -29,6 +29,24 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
+
+bench-fit: $(STAMP)
+	DATA=$(DATA) $(BIN)/python benchmarks/bench_fit.py
+
+# History for fits, calibration and the slow tests: read in place, never copied here.
+DATA ?= ../shared/data
+
+# Regenerate the shipped calibrated priors (the posterior of a fit to public history).
+calibrate: $(STAMP)
+	$(BIN)/macrosim fit scenarios/baseline.yaml --data $(DATA) \
+		--export-priors priors/calibrated-2026-01-20.yaml
+
+# Regenerate the example figures in docs/figures from a real baseline run.
+docs-figures: $(STAMP)
+	rm -rf build/docs-run
+	MPLBACKEND=Agg $(BIN)/macrosim run scenarios/baseline.yaml --paths 100000 --out build/docs-run --quiet
+	mkdir -p docs/figures
+	cp build/docs-run/baseline/*/figures/*.png docs/figures/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
