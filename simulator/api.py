@@ -119,6 +119,9 @@ def run(
     progress: Progress | None = None,
     draws: ParameterDraws | None = None,
     sampler: str = "nutpie",
+    scheduler: str | None = None,
+    workers: int | None = None,
+    blocks_per_task: int = 4,
 ) -> Result:
     """Run a scenario: parameter draws -> blocks of paths -> results.
 
@@ -132,6 +135,8 @@ def run(
     progress : ``progress(stage, done, total)``.
     draws : parameter draws to use instead of priors or a fit (tests, sweeps).
     sampler : "nutpie" (default) or "pymc", for fits.
+    scheduler, workers : run the blocks on a Dask cluster (an address, or a local cluster
+        of that many workers); results are identical to the local pool's.
 
     Returns
     -------
@@ -184,11 +189,19 @@ def run(
         draws = parameter_draws(sc, seed)
     spec = build_spec(sc.scenario, draws, paths=paths, seed=seed, grid=grid)
     t1 = time.perf_counter()
-    acc = run_blocks(
-        spec,
-        threads=threads,
-        progress=(lambda d, t: progress("simulate", d, t)) if progress else None,
-    )
+    sim_progress = (lambda d, t: progress("simulate", d, t)) if progress else None
+    if scheduler is not None or workers is not None:
+        from simulator.engine.distributed import run_blocks_dask
+
+        acc = run_blocks_dask(
+            spec,
+            scheduler=scheduler,
+            workers=workers,
+            blocks_per_task=blocks_per_task,
+            progress=sim_progress,
+        )
+    else:
+        acc = run_blocks(spec, threads=threads, progress=sim_progress)
     timings["simulate_s"] = time.perf_counter() - t1
     attrs = {
         "scenario": cfg.name,
@@ -359,6 +372,28 @@ def write_run(result: Result, out_root: str | Path) -> Path:
     final = final_path(folder)
     result.folder = final
     return final
+
+
+def sweep(
+    path: str | Path,
+    *,
+    out_root: str | Path | None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    threads: int | None = None,
+    progress: Progress | None = None,
+) -> Any:
+    """Run a sweep file (a base scenario and a grid of overrides); see docs/scale.md."""
+    from simulator.engine.sweep import run_sweep
+
+    return run_sweep(
+        path,
+        out_root=out_root,
+        scheduler=scheduler,
+        workers=workers,
+        threads=threads,
+        progress=progress,
+    )
 
 
 def fit(

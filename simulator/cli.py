@@ -219,11 +219,8 @@ def run(
 
     from simulator import api
 
-    if workers is not None or scheduler is not None:
-        raise BadInput(
-            "--workers/--scheduler (Dask) are not available in this version; "
-            "runs use the local thread pool (--threads)"
-        )
+    if workers is not None and scheduler is not None:
+        raise BadInput("give --workers or --scheduler, not both")
     sc = api.load_scenario(scenario)
     bar, update = _progress_printer(quiet or as_json)
     if bar is not None:
@@ -239,6 +236,8 @@ def run(
             threads=threads,
             progress=update,
             sampler=sampler.value,
+            scheduler=scheduler,
+            workers=workers,
         )
     finally:
         if bar is not None:
@@ -373,6 +372,49 @@ def data_fetch(
         typer.echo(str(p))
 
 
+@app.command()
+def sweep(
+    sweep_file: Annotated[
+        Path,
+        typer.Argument(
+            help="Sweep YAML: a base scenario and a grid of overrides.", exists=True, dir_okay=False
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Root folder; writes ROOT/sweep-<name>-<id>/.")
+    ] = Path("outputs"),
+    threads: Annotated[int | None, typer.Option(min=1, help="Local thread pool size.")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Local Dask cluster workers.")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run every variant of a sweep; heatmaps of P(touch) and best-entry return over the grid."""
+    from simulator import api
+
+    if workers is not None and scheduler is not None:
+        raise BadInput("give --workers or --scheduler, not both")
+    bar, update = _progress_printer(quiet)
+    if bar is not None:
+        bar.start()
+    try:
+        res = api.sweep(
+            sweep_file,
+            out_root=out,
+            scheduler=scheduler,
+            workers=workers,
+            threads=threads,
+            progress=update,
+        )
+    finally:
+        if bar is not None:
+            bar.stop()
+    typer.echo(f"sweep folder: {res.folder}")
+    for err in res.errors:
+        typer.echo(f"variant failed: {err}", err=True)
+    if res.errors:
+        raise typer.Exit(EXIT_OTHER)
+
+
 def main() -> None:
     """Console entry point: map known errors to exit codes and one clean message."""
     try:
@@ -381,6 +423,13 @@ def main() -> None:
         _fail(exc, EXIT_BAD_INPUT)
     except BadInput as exc:
         _fail(exc, EXIT_BAD_INPUT)
+    except ImportError as exc:
+        dask_missing = type(exc).__name__ == "DaskUnavailableError"
+        _fail(
+            exc,
+            EXIT_BAD_INPUT if dask_missing else EXIT_OTHER,
+            prefix="" if dask_missing else "error: ",
+        )
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)

@@ -17,6 +17,7 @@ imports it only when a distributed run starts.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 TASK_RETRIES = 2
+IN_FLIGHT_PER_THREAD = 2
 INSTALL_HINT = "distributed runs need Dask: install macrosim[distributed]"
 
 
@@ -97,6 +99,9 @@ def dask_client(*, scheduler: str | None = None, workers: int | None = None) -> 
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
+            # the scheduler's small HTTP server (health, metrics) still starts without a
+            # dashboard: on a free port, so two clusters on one machine do not collide
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
@@ -178,7 +183,7 @@ def _run_on(
     # at most two tasks per worker thread in flight: worker memory and the number of
     # results waiting to travel stay flat in the number of paths
     threads = sum(client.nthreads().values()) or 1
-    window = max(2, 2 * threads)
+    window = max(1, int(IN_FLIGHT_PER_THREAD * threads))
     todo = iter(groups)
     tag = spec_future.key
 
@@ -192,9 +197,7 @@ def _run_on(
             retries=TASK_RETRIES,
         )
 
-    pending = distributed.as_completed(
-        [submit(g) for g, _ in zip(todo, range(window), strict=False)]
-    )
+    pending = distributed.as_completed([submit(g) for g in itertools.islice(todo, window)])
     done = 0
     try:
         for fut in pending:

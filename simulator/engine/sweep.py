@@ -246,8 +246,11 @@ def load_sweep(path: str | Path) -> LoadedSweep:
         n = int(np.prod([len(v) for _, v in axes]))
         if n > MAX_VARIANTS:
             raise doc.error(("grid",), f"{n} variants: a sweep holds at most {MAX_VARIANTS}")
+        labels = _axis_labels([k for k, _ in axes])
         for combo in itertools.product(*keyed):
-            name = ",".join(f"{o.text}={_short(o.value)}" for o in combo)
+            name = ",".join(
+                f"{lab}={_short(o.value)}" for lab, o in zip(labels, combo, strict=True)
+            )
             plans.append(VariantPlan(name=name, overrides=tuple(combo)))
     else:
         assert cfg.variants is not None
@@ -269,6 +272,12 @@ def load_sweep(path: str | Path) -> LoadedSweep:
     return LoadedSweep(sweep=sweep, base_path=base, plans=plans, axes=axes)
 
 
+def _axis_labels(keys: list[str]) -> list[str]:
+    """Short axis labels for variant names: the last key, unless two axes share it."""
+    last = [re.split(r"[.\[]", k.replace("]", ""))[-1] if k[-1] != "]" else k for k in keys]
+    return last if len(set(last)) == len(last) else keys
+
+
 def _checked_path(doc: Document, where: KeyPath, key: str, problems: list[Problem]) -> KeyPath:
     try:
         kp = parse_key_path(key)
@@ -285,9 +294,16 @@ def _short(value: Any) -> str:
     """A compact label for an override value (variant names, coordinates)."""
     if isinstance(value, float):
         return f"{value:g}"
-    if isinstance(value, dict | list):
-        return json.dumps(value, default=str, separators=(",", ":"))
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_short(k)}:{_short(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_short(v) for v in value) + "]"
     return str(value)
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """Problems in order, each once (a bad grid key fails every variant the same way)."""
+    return list(dict.fromkeys(problems))
 
 
 def apply_overrides(data: dict[str, Any], overrides: tuple[Override, ...]) -> dict[str, Any]:
@@ -344,8 +360,10 @@ def variant_scenario(
     try:
         data = apply_overrides(base.doc.data, plan.overrides)
     except KeyError as exc:
-        ov = _owner(plan, str(exc.args[0]).split(":", 1)[0])
-        raise sdoc.error(ov.where if ov else (), f"variant {plan.name}: {exc.args[0]}") from None
+        text, _, why = str(exc.args[0]).partition(": ")
+        ov = _owner(plan, text)
+        where = () if ov is None else ov.where[:-1] if ov.where[0] == "grid" else ov.where
+        raise sdoc.error(where, why or text, of_value=False) from None
     vdoc = Document(
         path=base.doc.path,
         data=data,
@@ -375,32 +393,35 @@ def _located(
     out: list[Problem] = []
     for p in _problems(Scenario, vdoc, exc):
         ov = next(
-            (
-                o
-                for o in plan.overrides
-                if p.key_path == vdoc.key_path_str(o.path)
-                or p.key_path.startswith(vdoc.key_path_str(o.path) + ".")
-                or p.key_path.startswith(vdoc.key_path_str(o.path) + "[")
-                or vdoc.key_path_str(o.path).startswith(p.key_path + ".")
-                or vdoc.key_path_str(o.path).startswith(p.key_path + "[")
-            ),
-            None,
+            (o for o in plan.overrides if _related(vdoc.key_path_str(o.path), p.key_path)), None
         )
-        if ov is None:  # a cross-field check elsewhere in the scenario
-            ov = plan.overrides[0] if plan.overrides else None
-        where = ov.where if ov else ()
-        line, col = sdoc.position(where, of_value=True)
-        shown = f"{ov.text} = {_short(ov.value)}" if ov else "base scenario"
-        out.append(
-            Problem(
-                str(sdoc.path),
-                line,
-                col,
-                sdoc.key_path_str(where),
-                f"variant {plan.name}: {shown}: {p.key_path}: {p.message}",
+        if ov is None:  # a cross-field check elsewhere in the scenario: name the variant
+            where: KeyPath = plan.overrides[0].where if plan.overrides else ()
+            msg = f"variant {plan.name}: {p.key_path}: {p.message}"
+        elif p.message.startswith("unknown key"):
+            where = ov.where[:-1] if ov.where[0] == "grid" else ov.where
+            line, col = sdoc.position(where, of_value=False)
+            out.append(
+                Problem(
+                    str(sdoc.path),
+                    line,
+                    col,
+                    sdoc.key_path_str(where),
+                    f"{p.message} (scenario key path {p.key_path})",
+                )
             )
-        )
+            continue
+        else:
+            where = ov.where
+            msg = p.message if p.key_path == ov.text else f"{p.key_path}: {p.message}"
+        line, col = sdoc.position(where, of_value=True)
+        out.append(Problem(str(sdoc.path), line, col, sdoc.key_path_str(where), msg))
     return ConfigError(out)
+
+
+def _related(a: str, b: str) -> bool:
+    """One key path is the other or lies below it."""
+    return a == b or any(x.startswith(y + sep) for x, y in ((a, b), (b, a)) for sep in ".[")
 
 
 # ---------------------------------------------------------------------------------------
@@ -462,7 +483,7 @@ def run_sweep(
         except ConfigError as exc:
             problems.extend(exc.problems)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(_unique(problems))
     # the dynamics never change across variants: one set of draws for all
     draws = api.parameter_draws(base_sc, seed)
     summaries: dict[str, dict[str, Any]] = {}
@@ -551,7 +572,7 @@ def _cluster(scheduler: str | None, workers: int | None) -> Iterator[str | None]
         yield scheduler
     elif workers is not None:
         with dask_client(workers=workers) as client:
-            yield str(client.scheduler.address)
+            yield str(client.scheduler_info()["address"])
     else:
         yield None
 
@@ -645,7 +666,7 @@ def sweep_summary(
     seed: int,
 ) -> dict[str, Any]:
     """summary.json of a sweep: per variant its overrides and headline answers."""
-    from simulator.report.summary import level_key, round_sig
+    from simulator.report.summary import config_sha256, level_key, round_sig
 
     cfg = loaded.sweep.config
     variants: dict[str, Any] = {}
@@ -666,7 +687,6 @@ def sweep_summary(
             if "entry_return" in ds:
                 best, month = _best_cny(ds.sel(variant=p.name))
                 entry["best_entry_CNY"] = {"month": str(month.values), "mean": float(best)}
-            entry["config_sha256"] = s["provenance"]["config_sha256"]
         variants[p.name] = entry
     out = {
         "sweep": loaded.name,
@@ -678,6 +698,18 @@ def sweep_summary(
         "touch_level": level_key(_touch_level(ds)),
         "variants": variants,
         "failed": sorted(errors),
+        "provenance": {
+            # the sweep file and its base scenario; each variant is base + its overrides
+            "config_sha256": config_sha256(
+                loaded.sweep.path.read_text(), loaded.base_path.read_text()
+            ),
+            "version": next(iter(summaries.values()))["provenance"]["version"]
+            if summaries
+            else None,
+            "priors_file": next(iter(summaries.values()))["provenance"]["priors_file"]
+            if summaries
+            else None,
+        },
     }
     return round_sig(json.loads(json.dumps(out, default=str)))
 
@@ -771,7 +803,13 @@ def sweep_figures(ds: xr.Dataset, loaded: LoadedSweep) -> dict[str, Figure]:
     Over the first two grid axes (further axes at their first value, said in the
     subtitle); a one-axis grid or explicit variants give a single row.
     """
-    from simulator.report.style import fmt_pct, memo_figure, memo_style, source_line
+    from simulator.report.style import (
+        fmt_pct,
+        memo_figure,
+        memo_style,
+        percent_axis,
+        source_line,
+    )
 
     if "p_touch" not in ds:
         return {}
@@ -844,7 +882,8 @@ def sweep_figures(ds: xr.Dataset, loaded: LoadedSweep) -> dict[str, Figure]:
             ax.set_xlabel(xlab)
             ax.set_ylabel(ylab)
             ax.grid(False)
-            fig.colorbar(im, ax=ax, shrink=0.9)
+            cbar = fig.colorbar(im, ax=ax, shrink=0.9)
+            percent_axis(cbar.ax, "y", digits=1)
         figs[stem] = fig
     return figs
 

@@ -270,7 +270,9 @@ def memo_figure(
     title_in = len(title_lines) * TITLE_SIZE * line_in
     sub_in = len(sub_lines) * SUBTITLE_SIZE * line_in
     top_in = _PAD_IN + title_in + 0.04 + sub_in + 0.08
-    bottom_in = SOURCE_SIZE * line_in + 2 * _PAD_IN
+    # long provenance lines (comparisons, sweeps) wrap instead of running off the page
+    src_lines = _wrap_to_width(source, max_w, renderer, SOURCE_SIZE, "normal", SAVE_DPI)
+    bottom_in = len(src_lines) * SOURCE_SIZE * line_in + 2 * _PAD_IN
     x0 = _PAD_IN / width
     t = fig.text(
         x0,
@@ -294,7 +296,13 @@ def memo_figure(
     )
     s.set_gid(GID_SUBTITLE)
     src = fig.text(
-        x0, _PAD_IN / height, source, ha="left", va="bottom", fontsize=SOURCE_SIZE, color=GREY
+        x0,
+        _PAD_IN / height,
+        "\n".join(src_lines),
+        ha="left",
+        va="bottom",
+        fontsize=SOURCE_SIZE,
+        color=GREY,
     )
     src.set_gid(GID_SOURCE)
     for txt in (t, s, src):
