@@ -114,11 +114,14 @@ def main() -> None:
     ql_rate = args.peers_paths * steps / ql["seconds"]
     pe_rate = args.peers_paths * steps / pe["seconds"]
     print(f"paths={args.paths:,} steps={steps} (daily grid, one thread)")
+    flo_rate = ps / flo["seconds"]
     print(
-        f"engine : {eng['seconds']:8.2f} s  {eng_rate / 1e6:7.1f} M path-steps/s  peak {eng['peak_mb']:.0f} MB"
+        f"engine : {eng['seconds']:8.2f} s  {eng_rate / 1e6:7.1f} M path-steps/s  "
+        f"peak {eng['peak_mb']:.0f} MB"
     )
     print(
-        f"floor  : {flo['seconds']:8.2f} s  {ps / flo['seconds'] / 1e6:7.1f} M normals/s       peak {flo['peak_mb']:.0f} MB"
+        f"floor  : {flo['seconds']:8.2f} s  {flo_rate / 1e6:7.1f} M normals/s       "
+        f"peak {flo['peak_mb']:.0f} MB"
     )
     print(f"python+numpy baseline peak {base['peak_mb']:.0f} MB")
     print(f"QuantLib GaussianPathGenerator (Hull-White): {ql_rate / 1e6:.2f} M path-steps/s")
