@@ -63,14 +63,28 @@ def _bin(values: np.ndarray, hist: dict[str, float]) -> np.ndarray:
     return np.clip(idx, 0, int(hist["bins"]) - 1)
 
 
-def _hist_by_row(values: np.ndarray, hist: dict[str, float]) -> np.ndarray:
-    """Counts of fixed bins per row of ``values`` (G, n), flattened (G * bins,)."""
+def _hist_by_row(values: np.ndarray, hist: dict[str, float], rows: int = 16) -> np.ndarray:
+    """Counts of fixed bins per row of ``values`` (G, n), flattened (G * bins,).
+
+    Works on a few rows at a time so the temporaries stay in cache.
+    """
     bins = int(hist["bins"])
-    scaled = (values - hist["lo"]) * (1.0 / hist["width"])
-    np.clip(scaled, 0.0, bins - 1.0, out=scaled)  # then truncation == floor
-    idx = scaled.astype(np.int64)
-    idx += (np.arange(values.shape[0], dtype=np.int64) * bins)[:, None]
-    return np.bincount(idx.ravel(), minlength=values.shape[0] * bins)
+    g_count, n = values.shape
+    out = np.zeros(g_count * bins, dtype=np.int64)
+    inv = 1.0 / hist["width"]
+    buf = np.empty((rows, n))
+    ibuf = np.empty((rows, n), dtype=np.intp)
+    for r0 in range(0, g_count, rows):
+        r1 = min(g_count, r0 + rows)
+        k = r1 - r0
+        b, ib = buf[:k], ibuf[:k]
+        np.subtract(values[r0:r1], hist["lo"], out=b)
+        b *= inv
+        np.clip(b, 0.0, bins - 1.0, out=b)  # then truncation == floor
+        ib[...] = b
+        ib += (np.arange(k) * bins)[:, None]
+        out[r0 * bins : r1 * bins] += np.bincount(ib.ravel(), minlength=k * bins)
+    return out
 
 
 def simulate_block(spec: SimSpec, block: int) -> BlockOut:
