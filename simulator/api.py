@@ -396,6 +396,40 @@ def sweep(
     )
 
 
+def backtest(
+    data_dir: str | Path,
+    *,
+    priors_path: str | Path = "priors/default.yaml",
+    start: str = "2000-01",
+    end: str = "2024-12",
+    horizons: tuple[int, ...] = (1, 3, 6, 12),
+    every: int = 1,
+    paths: int = 2000,
+    refit_every: int = 12,
+    out_root: str | Path | None = "outputs",
+    seed: int = 0,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Any:
+    """Rolling-origin backtest (docs/backtest.md); returns simulator.backtest.BacktestResult."""
+    from simulator.backtest import run_backtest
+
+    return run_backtest(
+        data_dir,
+        priors_path=priors_path,
+        start=start,
+        end=end,
+        horizons=horizons,
+        every=every,
+        paths=paths,
+        refit_every=refit_every,
+        out_root=out_root,
+        progress=progress,
+        seed=seed,
+        workers=workers,
+    )
+
+
 def fit(
     scenario: LoadedScenario | str | Path,
     data_dir: str | Path,
@@ -594,6 +628,7 @@ __all__ = [
     "ConfigError",
     "LoadedScenario",
     "Result",
+    "backtest",
     "compare",
     "load_scenario",
     "run",

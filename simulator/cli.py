@@ -415,6 +415,75 @@ def sweep(
         raise typer.Exit(EXIT_OTHER)
 
 
+@app.command()
+def backtest(
+    data: Annotated[
+        Path, typer.Option("--data", help="History folder.", exists=True, file_okay=False)
+    ],
+    priors: Annotated[
+        Path,
+        typer.Option(
+            "--priors", help="Priors every refit starts from.", exists=True, dir_okay=False
+        ),
+    ] = Path("priors/default.yaml"),
+    start: Annotated[str, typer.Option(help="First origin month, YYYY-MM.")] = "2000-01",
+    end: Annotated[str, typer.Option(help="Last origin month, YYYY-MM.")] = "2024-12",
+    horizons: Annotated[
+        str, typer.Option(help="Months ahead, comma-separated (1..12).")
+    ] = "1,3,6,12",
+    every: Annotated[int, typer.Option(min=1, help="Months between origins.")] = 1,
+    refit_every: Annotated[
+        int, typer.Option("--refit-every", min=1, help="Origins between refits.")
+    ] = 12,
+    paths: Annotated[int, typer.Option(min=10, help="Paths per origin.")] = 2000,
+    seed: Annotated[int, typer.Option(min=0, help="Master seed.")] = 0,
+    workers: Annotated[int | None, typer.Option(min=1, help="Processes (default: cores).")] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Root folder; writes ROOT/backtest-<id>/.")
+    ] = Path("outputs"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
+) -> None:
+    """Rolling-origin backtest of the 10y forecasts against a random walk."""
+    from simulator import api
+
+    try:
+        hs = tuple(int(h) for h in horizons.split(","))
+    except ValueError:
+        raise BadInput(f"--horizons: expected integers like 1,3,6,12, found {horizons!r}") from None
+    bar, update = _progress_printer(quiet)
+    if bar is not None:
+        bar.start()
+    try:
+        res = api.backtest(
+            data,
+            priors_path=priors,
+            start=start,
+            end=end,
+            horizons=hs,
+            every=every,
+            paths=paths,
+            refit_every=refit_every,
+            out_root=out,
+            seed=seed,
+            workers=workers,
+            progress=update,
+        )
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    finally:
+        if bar is not None:
+            bar.stop()
+    if not quiet:
+        for h, sc in res.summary["scores"]["macrosim"].items():
+            rw = res.summary["scores"]["random_walk"][h]
+            skill = res.summary["skill"][h]
+            typer.echo(
+                f"{h:>2}m  cov80 {sc['coverage_80']:.2f} (p {sc['coverage_80_pvalue']:.2f})  "
+                f"CRPS {sc['crps']:.3f} vs RW {rw['crps']:.3f}  skill {skill:+.3f}"
+            )
+        typer.echo(f"backtest folder: {res.folder}")
+
+
 def main() -> None:
     """Console entry point: map known errors to exit codes and one clean message."""
     try:

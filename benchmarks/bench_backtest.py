@@ -1,0 +1,84 @@
+"""Backtest benchmark: 300 monthly origins x horizons 1/3/6/12, timed, with every score.
+
+    nice -n 10 .venv/bin/python benchmarks/bench_backtest.py                    # default model
+    nice -n 10 .venv/bin/python benchmarks/bench_backtest.py --use-acm --min-tp-persistence 0
+                                                                  # the fit's form as-is
+    nice -n 10 .venv/bin/python benchmarks/bench_backtest.py --fitter nuts      # NUTS refits
+    nice -n 10 .venv/bin/python benchmarks/bench_backtest.py --out outputs      # write the folder
+
+Prints the wall time by stage and the scores of macrosim and the random walk at each
+horizon, against the bar of issue #6.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+from simulator.backtest import ForecastOptions, run_backtest
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("DATA", REPO.parent / "shared" / "data"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--start", default="2000-01")
+    ap.add_argument("--end", default="2024-12")
+    ap.add_argument("--paths", type=int, default=2000)
+    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--refit-every", type=int, default=12)
+    ap.add_argument("--fitter", choices=["laplace", "nuts"], default="laplace")
+    ap.add_argument("--use-acm", action="store_true", help="the fit's form (default: no ACM)")
+    ap.add_argument("--tp-shock-df", type=float, default=None)
+    ap.add_argument("--min-tp-persistence", type=float, default=None)
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args()
+    defaults = ForecastOptions()
+    options = ForecastOptions(
+        fitter=args.fitter,
+        use_acm=args.use_acm,
+        tp_shock_df=args.tp_shock_df,
+        min_tp_persistence=(
+            args.min_tp_persistence
+            if args.min_tp_persistence is not None
+            else defaults.min_tp_persistence
+        ),
+    )
+    t0 = time.perf_counter()
+    res = run_backtest(
+        args.data,
+        priors_path=REPO / "priors" / "default.yaml",
+        start=args.start,
+        end=args.end,
+        paths=args.paths,
+        refit_every=args.refit_every,
+        workers=args.workers,
+        out_root=args.out,
+        options=options,
+    )
+    wall = time.perf_counter() - t0
+    doc = res.summary
+    print(f"origins {len(doc['origins'])}, options {options}")
+    print(f"wall {wall:.1f} s; stages {res.timings}")
+    keys = ("coverage_50", "coverage_80", "coverage_95", "coverage_80_pvalue", "crps", "rmse")
+    keys += ("bias", "pit_pvalue", "n")
+    print("model        h  " + "  ".join(f"{k:>10s}" for k in keys))
+    for model in ("macrosim", "random_walk"):
+        for h, s in doc["scores"][model].items():
+            print(f"{model:12s} {h:>2s}  " + "  ".join(f"{s[k]:10.3f}" for k in keys))
+    print("CRPS skill vs random walk:", {h: round(v, 3) for h, v in doc["skill"].items()})
+    for name, ev in doc["events"].items():
+        print(
+            f"{name}: Brier macrosim {ev['macrosim']['brier']:.3f}, random walk "
+            f"{ev['random_walk']['brier']:.3f}, base rate {ev['macrosim']['base_rate']:.2f}"
+        )
+    if res.folder is not None:
+        print(f"folder: {res.folder}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,539 @@
+"""run_backtest: origins -> refits -> forecasts (process pool) -> scores -> run folder.
+
+Parallelism: origins are grouped in refit blocks of ``refit_every`` consecutive origins;
+a block is one task (refit on the history public at its first origin, then forecast each
+of its origins), run on a process pool. Randomness: block b's refit draws from
+``SeedSequence(seed, spawn_key=(1, b))`` and origin i's paths from
+``SeedSequence(seed, spawn_key=(2, i))``, so results do not depend on the worker count.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import datetime as dt
+import json
+import logging
+import multiprocessing as mp
+import os
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from simulator import __version__
+from simulator.backtest import scores as sc
+from simulator.backtest.beliefs import BeliefRule
+from simulator.backtest.fitting import laplace_fit
+from simulator.backtest.origin import (
+    MAX_HORIZON,
+    OriginForecast,
+    forecast_origin,
+    load_origin,
+)
+from simulator.data.history import monthly_history
+from simulator.data.loaders import PathLike, data_sha256, load_series
+
+__all__ = ["BacktestResult", "ForecastOptions", "run_backtest", "score_forecasts"]
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+Fitter = Literal["laplace", "nuts"]
+LEVELS = (0.5, 0.8, 0.95)
+MODELS = ("macrosim", "random_walk")
+FALL_PP = 0.5
+TOUCH_BELOW_PP = 1.0
+QUANTILES = (0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975)
+
+
+@dataclass(frozen=True)
+class ForecastOptions:
+    """Choices of the model being tested (documented in docs/backtest.md).
+
+    Attributes
+    ----------
+    fitter : {"laplace", "nuts"}
+        Refit by the numpy Laplace approximation (default, ~2 s a refit) or the model
+        module's NUTS fit (``fit_history``, cached; ~90 s a refit here).
+    use_acm : bool
+        Fit and filter with the ACM term premium as an observation of TP. Default False:
+        with ACM the fit pins TP to it and calls the persistent rest iid noise, and the
+        1-month forecast fails (docs/backtest.md, Findings).
+    tp_shock_df : float or None
+        Student-t degrees of freedom of the term-premium shocks (unit variance).
+    min_tp_persistence : float or None
+        Floor on the term-premium persistence phi of every draw, applied after the fit
+        (filter and forecast): an explicit bound on how fast the 10y may revert, which
+        history after 1990 (a secular decline) does not support. Default 0.998 (half-life
+        ~29 years); None: as fitted (0.94-0.99), which biases 12-month medians up ~0.5pp.
+    n_draws : int
+        Posterior draws per refit.
+    fit_start : str
+        First month of every fit window (YYYY-MM).
+    """
+
+    fitter: Fitter = "laplace"
+    use_acm: bool = False
+    tp_shock_df: float | None = None
+    min_tp_persistence: float | None = 0.998
+    n_draws: int = 400
+    fit_start: str = "1990-01"
+
+
+@dataclass
+class BacktestResult:
+    """What a backtest produced: ``summary`` is backtest.json; tables as DataFrames."""
+
+    summary: dict[str, Any]
+    forecasts: pd.DataFrame
+    events: pd.DataFrame
+    timings: dict[str, float]
+    folder: Path | None = None
+    fits: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _month_end(value: str | pd.Timestamp) -> pd.Timestamp:
+    return pd.Period(value, "M").to_timestamp(how="end").normalize().as_unit("ns")
+
+
+def _realised(data_dir: PathLike) -> pd.Series:
+    """Month-end 10y closes over the whole data (outcomes only, never a model input)."""
+    last = pd.Timestamp(load_series("dgs10", data_dir).dropna().index[-1])
+    hist = monthly_history(data_dir, last + pd.Timedelta(days=1), start="1960-01")
+    return hist["y10"]
+
+
+def _block_task(
+    data_dir: str,
+    priors_path: str,
+    block: int,
+    origins: list[pd.Timestamp],
+    first_index: int,
+    draws: dict[str, np.ndarray] | None,
+    options: ForecastOptions,
+    n_paths: int,
+    seed: int,
+) -> tuple[list[OriginForecast], dict[str, Any]]:
+    """Refit on the first origin's history (unless draws are given), forecast each origin."""
+    from simulator.config import load_priors
+
+    t0 = time.perf_counter()
+    fit_info: dict[str, Any] = {"block": block, "fit_origin": f"{origins[0]:%Y-%m}"}
+    datas = [load_origin(data_dir, o, fit_start=options.fit_start) for o in origins]
+    if draws is None:
+        priors = load_priors(priors_path).config
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, block)))
+        fit = laplace_fit(
+            priors, datas[0].filter_input, options.n_draws, rng=rng, use_acm=options.use_acm
+        )
+        draws = fit.draws.values
+        fit_info.update(method="laplace", converged=fit.converged, mode=fit.mode)
+    else:
+        fit_info.update(method="nuts", mode={k: float(np.mean(v)) for k, v in draws.items()})
+    if options.min_tp_persistence is not None:
+        draws = dict(draws)
+        draws["term_premium_persistence"] = np.maximum(
+            draws["term_premium_persistence"], options.min_tp_persistence
+        )
+    fit_info["fit_seconds"] = time.perf_counter() - t0
+    out = []
+    for i, od in enumerate(datas):
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2, first_index + i)))
+        out.append(
+            forecast_origin(
+                od,
+                draws,
+                n_paths,
+                rng=rng,
+                use_acm=options.use_acm,
+                tp_shock_df=options.tp_shock_df,
+                rule=BeliefRule(),
+            )
+        )
+    fit_info["seconds"] = time.perf_counter() - t0
+    return out, fit_info
+
+
+def _nuts_draws(
+    data_dir: PathLike,
+    priors_path: PathLike,
+    origin: pd.Timestamp,
+    options: ForecastOptions,
+    progress: Callable[[str], None] | None,
+) -> dict[str, np.ndarray]:
+    """Posterior draws of the model module's NUTS fit on the history public at origin."""
+    from simulator.backtest.origin import as_of_for
+    from simulator.config import load_priors
+    from simulator.model.commands import fit_history
+
+    loaded = load_priors(Path(priors_path))
+    hist = monthly_history(data_dir, as_of_for(origin), start=options.fit_start)
+    if not options.use_acm:
+        hist = hist.assign(acm_tp=np.nan)
+    res = fit_history(
+        loaded.config,
+        hist,
+        fit_start=options.fit_start,
+        chains=2,
+        draws=max(options.n_draws // 2, 100),
+        tune=500,
+        progress=progress,
+        source=str(loaded.path),
+    )
+    return {k: np.asarray(v) for k, v in res.draws.values.items()}
+
+
+def run_backtest(
+    data_dir: PathLike,
+    *,
+    priors_path: PathLike = "priors/default.yaml",
+    start: str = "2000-01",
+    end: str = "2024-12",
+    horizons: Sequence[int] = (1, 3, 6, 12),
+    every: int = 1,
+    paths: int = 2000,
+    refit_every: int = 12,
+    out_root: PathLike | None = None,
+    progress: Progress | None = None,
+    seed: int = 0,
+    workers: int | None = None,
+    options: ForecastOptions | None = None,
+) -> BacktestResult:
+    """Rolling-origin backtest of macrosim against the random walk (docs/backtest.md).
+
+    Parameters
+    ----------
+    data_dir : path
+        History folder (layout of ``shared/data``); read only through the as-of guard.
+    priors_path : path
+        Weakly informative priors every refit starts from.
+    start, end : str
+        First and last origin month, YYYY-MM (origins at month ends).
+    horizons : sequence of int
+        Months ahead to score, 1..12.
+    every : int
+        Months between origins.
+    paths : int
+        Simulated paths per origin.
+    refit_every : int
+        Origins between refits of the dynamics.
+    out_root : path, optional
+        Writes ROOT/backtest-<id>/ atomically; None: nothing written.
+    progress : callable, optional
+        ``progress(stage, done, total)``.
+    seed : int
+        Master seed.
+    workers : int, optional
+        Processes (default: CPU count).
+    options : ForecastOptions, optional
+
+    Returns
+    -------
+    BacktestResult
+
+    Examples
+    --------
+    >>> res = run_backtest("/work/shared/data", start="2010-01", end="2010-12")  # doctest: +SKIP
+    >>> res.summary["scores"]["random_walk"]["1"]["crps"]  # doctest: +SKIP
+    """
+    options = options or ForecastOptions()
+    hs = sorted({int(h) for h in horizons})
+    if not hs or hs[0] < 1 or hs[-1] > MAX_HORIZON:
+        raise ValueError(f"horizons must lie in 1..{MAX_HORIZON}, found {list(horizons)}")
+    if every < 1 or refit_every < 1 or paths < 10:
+        raise ValueError("every and refit_every must be >= 1 and paths >= 10")
+    say = progress or (lambda _s, _d, _t: None)
+    t_start = time.perf_counter()
+    origins = list(pd.date_range(_month_end(start), _month_end(end), freq="ME"))[::every]
+    if not origins:
+        raise ValueError(f"no origin between {start} and {end}")
+    blocks = [origins[i : i + refit_every] for i in range(0, len(origins), refit_every)]
+    given: list[dict[str, np.ndarray] | None] = [None] * len(blocks)
+    if options.fitter == "nuts":
+        for b, block in enumerate(blocks):
+            say("nuts refits", b, len(blocks))
+            given[b] = _nuts_draws(data_dir, priors_path, block[0], options, None)
+        say("nuts refits", len(blocks), len(blocks))
+    t_fit = time.perf_counter()
+
+    n_workers = max(1, workers or os.cpu_count() or 1)
+    results: list[OriginForecast] = []
+    fits: list[dict[str, Any]] = []
+    args = [
+        (
+            str(data_dir),
+            str(priors_path),
+            b,
+            block,
+            b * refit_every,
+            given[b],
+            options,
+            paths,
+            seed,
+        )
+        for b, block in enumerate(blocks)
+    ]
+    say("origins", 0, len(origins))
+    if n_workers == 1:
+        for a in args:
+            out, info = _block_task(*a)
+            results += out
+            fits.append(info)
+            say("origins", len(results), len(origins))
+    else:
+        ctx = mp.get_context("spawn")
+        with cf.ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
+            futures = {pool.submit(_block_task, *a): a[2] for a in args}
+            by_block: dict[int, tuple[list[OriginForecast], dict[str, Any]]] = {}
+            for fut in cf.as_completed(futures):
+                by_block[futures[fut]] = fut.result()
+                say("origins", sum(len(v[0]) for v in by_block.values()), len(origins))
+        for b in range(len(blocks)):
+            results += by_block[b][0]
+            fits.append(by_block[b][1])
+    t_sim = time.perf_counter()
+
+    realised = _realised(data_dir)
+    forecasts, events = forecast_tables(results, realised, hs)
+    summary = score_forecasts(forecasts, events, hs)
+    summary["settings"] = {
+        "start": start,
+        "end": end,
+        "every": every,
+        "paths": paths,
+        "refit_every": refit_every,
+        "seed": seed,
+        "priors": str(priors_path),
+        "options": asdict(options),
+        "belief_rule": asdict(BeliefRule()),
+        "as_of_rule": "day after the origin month's last calendar day",
+    }
+    summary["provenance"] = {
+        "version": __version__,
+        "data_sha256": data_sha256(
+            data_dir,
+            ["dgs10", "dgs2", "dff", "target_upper", "target_lower", "core_pce", "acm_tp10"],
+        ),
+        "data_to": f"{realised.dropna().index[-1]:%Y-%m-%d}",
+    }
+    timings = {
+        "nuts_refits_s": t_fit - t_start,
+        "forecasts_s": t_sim - t_fit,
+        "scoring_s": time.perf_counter() - t_sim,
+        "workers": float(n_workers),
+    }
+    result = BacktestResult(
+        summary=summary, forecasts=forecasts, events=events, timings=timings, fits=fits
+    )
+    if out_root is not None:
+        from simulator.backtest.output import write_backtest
+
+        result.folder = write_backtest(result, Path(out_root))
+    timings["total_s"] = time.perf_counter() - t_start
+    return result
+
+
+def forecast_tables(
+    results: Sequence[OriginForecast], realised: pd.Series, horizons: Sequence[int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per (origin, horizon) scores of both models, and per-origin event forecasts.
+
+    Rows whose outcome month lies past the data are dropped (their ``n`` is smaller).
+    """
+    rows = []
+    ev_rows = []
+    index = realised.index
+    for fc in results:
+        o = fc.origin.to_period("M")
+        path_real = np.array(
+            [
+                realised.get((o + k).to_timestamp(how="end").normalize().as_unit("ns"), np.nan)
+                for k in range(1, MAX_HORIZON + 1)
+            ]
+        )
+        for h in horizons:
+            y = path_real[h - 1]
+            if not np.isfinite(y):
+                continue
+            sample = fc.paths[:, h - 1]
+            qs = np.quantile(sample, QUANTILES)
+            rw_sd = fc.rw_sd * np.sqrt(h)
+            row = {
+                "origin": f"{o}",
+                "horizon": h,
+                "target": f"{o + h}",
+                "realised": y,
+                "y0": fc.y0,
+                "median": float(qs[QUANTILES.index(0.5)]),
+                "mean": float(sample.mean()),
+                "sd": float(sample.std()),
+                "pit": float(sc.pit_from_sample(y, sample)),
+                "crps": float(sc.crps_sample(y, sample)),
+                "rw_sd": rw_sd,
+                "rw_pit": float(_norm_cdf((y - fc.y0) / rw_sd)),
+                "rw_crps": float(sc.crps_normal(y, fc.y0, rw_sd)),
+            }
+            row.update({f"q{q:g}": float(v) for q, v in zip(QUANTILES, qs, strict=True)})
+            row.update({k: v for k, v in fc.info.items()})
+            rows.append(row)
+        if np.all(np.isfinite(path_real)):
+            for name, sim in (("macrosim", fc.paths), ("random_walk", fc.rw_paths)):
+                ev_rows.append(
+                    {
+                        "origin": f"{o}",
+                        "model": name,
+                        "fall_50bp_12m_prob": float(np.mean(sim[:, -1] <= fc.y0 - FALL_PP)),
+                        "fall_50bp_12m_outcome": bool(path_real[-1] <= fc.y0 - FALL_PP),
+                        "touch_1pp_below_12m_prob": float(
+                            np.mean(sim.min(axis=1) <= fc.y0 - TOUCH_BELOW_PP)
+                        ),
+                        "touch_1pp_below_12m_outcome": bool(
+                            path_real.min() <= fc.y0 - TOUCH_BELOW_PP
+                        ),
+                    }
+                )
+    del index
+    return pd.DataFrame(rows), pd.DataFrame(ev_rows)
+
+
+def _norm_cdf(z: float) -> float:
+    from scipy import stats
+
+    return float(stats.norm.cdf(z))
+
+
+def _model_scores(f: pd.DataFrame, h: int, model: str) -> dict[str, float]:
+    """Coverage, CRPS, RMSE/bias of the median, PIT p-value for one model and horizon."""
+    pit = (f["pit"] if model == "macrosim" else f["rw_pit"]).to_numpy()
+    crps = (f["crps"] if model == "macrosim" else f["rw_crps"]).to_numpy()
+    point = (f["median"] if model == "macrosim" else f["y0"]).to_numpy()
+    err = point - f["realised"].to_numpy()
+    out: dict[str, float] = {}
+    for level in LEVELS:
+        hits = sc.coverage_hits(pit, level)
+        key = f"coverage_{round(100 * level)}"
+        out[key] = float(hits.mean()) if hits.size else float("nan")
+        out[f"{key}_pvalue"] = sc.coverage_pvalue(hits, level, h)
+    out.update(
+        crps=float(crps.mean()) if crps.size else float("nan"),
+        rmse=float(np.sqrt(np.mean(err**2))) if err.size else float("nan"),
+        bias=float(err.mean()) if err.size else float("nan"),
+        pit_pvalue=sc.pit_uniformity_pvalue(pit, h),
+        n=int(pit.size),
+    )
+    return out
+
+
+def _scores_block(f: pd.DataFrame, horizons: Sequence[int]) -> dict[str, Any]:
+    scores: dict[str, Any] = {m: {} for m in MODELS}
+    skill: dict[str, float] = {}
+    for h in horizons:
+        fh = f[f["horizon"] == h]
+        for m in MODELS:
+            scores[m][str(h)] = _model_scores(fh, h, m)
+        rw = scores["random_walk"][str(h)]["crps"]
+        skill[str(h)] = 1.0 - scores["macrosim"][str(h)]["crps"] / rw if rw > 0 else float("nan")
+    return {"scores": scores, "skill": skill}
+
+
+def score_forecasts(
+    forecasts: pd.DataFrame, events: pd.DataFrame, horizons: Sequence[int]
+) -> dict[str, Any]:
+    """The backtest.json document (DESIGN.md section 6) from the per-row tables."""
+    overall = _scores_block(forecasts, horizons)
+    decade = forecasts["origin"].str[:3] + "0s"
+    by_decade = {d: _scores_block(forecasts[decade == d], horizons) for d in sorted(set(decade))}
+    no_change = {}
+    pit_hist = {}
+    for h in horizons:
+        fh = forecasts[forecasts["horizon"] == h]
+        err = (fh["y0"] - fh["realised"]).to_numpy()
+        no_change[str(h)] = {
+            "rmse": float(np.sqrt(np.mean(err**2))) if err.size else float("nan"),
+            "bias": float(err.mean()) if err.size else float("nan"),
+            "n": int(err.size),
+        }
+        pit_hist[str(h)] = {
+            "macrosim": sc.pit_histogram(fh["pit"]).tolist(),
+            "random_walk": sc.pit_histogram(fh["rw_pit"]).tolist(),
+        }
+    christoffersen = {}
+    if 1 in horizons:
+        f1 = forecasts[forecasts["horizon"] == 1]
+        for m, col in (("macrosim", "pit"), ("random_walk", "rw_pit")):
+            christoffersen[m] = {
+                f"coverage_{round(100 * lv)}": sc.christoffersen_test(
+                    sc.coverage_hits(f1[col].to_numpy(), lv), lv
+                )
+                for lv in LEVELS
+            }
+    ev_doc: dict[str, Any] = {}
+    for name, label in (
+        ("fall_50bp_12m", "10y 12 months later at least 50bp below the origin"),
+        ("touch_1pp_below_12m", "some month-end close within 12 months 1pp or more below"),
+    ):
+        ev_doc[name] = {"description": label}
+        for m in MODELS:
+            e = events[events["model"] == m]
+            p = e[f"{name}_prob"].to_numpy()
+            o = e[f"{name}_outcome"].to_numpy()
+            ev_doc[name][m] = {
+                "brier": sc.brier_score(p, o) if p.size else float("nan"),
+                "base_rate": float(o.mean()) if o.size else float("nan"),
+                "mean_forecast": float(p.mean()) if p.size else float("nan"),
+                "n": int(p.size),
+                "reliability": sc.reliability_table(p, o),
+            }
+        bm, br = ev_doc[name]["macrosim"]["brier"], ev_doc[name]["random_walk"]["brier"]
+        ev_doc[name]["brier_skill_vs_random_walk"] = 1.0 - bm / br if br > 0 else float("nan")
+    years = forecasts["origin"].str[:4]
+    by_year: dict[str, dict[str, float]] = {}
+    for h in horizons:
+        fh = forecasts[forecasts["horizon"] == h]
+        g = fh.groupby(years[fh.index])[["crps", "rw_crps"]].mean()
+        by_year[str(h)] = {str(y): float(1 - r.crps / r.rw_crps) for y, r in g.iterrows()}
+    return {
+        "origins": sorted(forecasts["origin"].unique().tolist()),
+        "horizons": list(horizons),
+        "scores": overall["scores"],
+        "skill": overall["skill"],
+        "no_change": no_change,
+        "by_decade": by_decade,
+        "events": ev_doc,
+        "christoffersen_h1": christoffersen,
+        "pit_histogram": pit_hist,
+        "crps_skill_by_year": by_year,
+        "notes": {
+            "coverage": "central intervals from the PIT: |F(y) - 1/2| <= level/2",
+            "pvalues": "Newey-West HAC, Bartlett, lags max(2h, 4(n/100)^(2/9)), fixed-b scaled",
+            "bias": "mean of median forecast minus realised (positive: forecasts too high)",
+            "skill": "1 - CRPS(macrosim) / CRPS(random_walk)",
+        },
+        "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "platform": platform.platform(),
+    }
+
+
+def to_json(doc: dict[str, Any]) -> str:
+    """Serialise with NaN as null, floats to 10 significant digits."""
+
+    def clean(x: Any) -> Any:
+        if isinstance(x, dict):
+            return {str(k): clean(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return [clean(v) for v in x]
+        if isinstance(x, float | np.floating):
+            v = float(x)
+            return float(f"{v:.10g}") if np.isfinite(v) else None
+        if isinstance(x, np.integer):
+            return int(x)
+        if isinstance(x, np.bool_):
+            return bool(x)
+        return x
+
+    return json.dumps(clean(doc), indent=2, sort_keys=False) + "\n"
