@@ -8,6 +8,7 @@ No maths here. Heavy imports (PyMC, xarray, matplotlib) happen inside commands s
 from __future__ import annotations
 
 import logging
+import warnings
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -54,6 +55,11 @@ def _root(
     ] = False,
 ) -> None:
     _state["debug"] = debug
+    # pip-installed PyTensor cannot link a BLAS: harmless here (measured in TOOLCHAIN.md),
+    # and a researcher cannot act on it; hide exactly that warning.
+    warnings.filterwarnings(
+        "ignore", message="PyTensor could not link to a BLAS", category=UserWarning
+    )
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
