@@ -8,8 +8,8 @@ No maths here. Heavy imports (PyMC, xarray, matplotlib) happen inside commands s
 from __future__ import annotations
 
 import logging
-import warnings
 import sys
+import warnings
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
