@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import xarray as xr
@@ -260,7 +260,7 @@ def _fit(
             sc.priors,
             data_dir,
             as_of,
-            sampler=sampler,  # type: ignore[arg-type]
+            sampler=cast(Any, sampler),
             progress=(lambda msg: progress(f"fit: {msg}", 0, 0)) if progress else None,
         )
         data_sha = data_sha256(data_dir, list(SERIES), as_of=as_of)
@@ -454,7 +454,9 @@ def fit(
     sc = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
     as_of = sc.scenario.config.as_of
     try:
-        res = fit_posterior(sc.priors, data_dir, as_of, sampler=sampler, progress=progress)  # type: ignore[arg-type]
+        res = fit_posterior(
+            sc.priors, data_dir, as_of, sampler=cast(Any, sampler), progress=progress
+        )
         sha = data_sha256(data_dir, list(SERIES), as_of=as_of)
     except (FitError, DataError) as exc:
         raise ConfigError.single(sc.priors.path, str(exc)) from None
