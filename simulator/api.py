@@ -214,7 +214,7 @@ def run(
         "seed": int(seed),
         "grid": spec.grid_kind,
         "version": __version__,
-        "data_to": str(data_dir and _data_to(cfg)) if data_dir else "snapshot only",
+        "data_to": _data_to(cfg, sc, data_dir, draws),
         "fitted": int(bool(diagnostics["fitted"])),
         "params_source": draws.source,
         "fomc_dates": [str(d) for d in spec.all_meetings],
@@ -240,8 +240,16 @@ def run(
     return Result(summary=summary, dataset=ds, scenario=sc, timings=timings, posterior=posterior)
 
 
-def _data_to(cfg: Scenario) -> str:
-    return cfg.as_of.isoformat()
+def _data_to(
+    cfg: Scenario, sc: LoadedScenario, data_dir: str | Path | None, draws: ParameterDraws
+) -> str:
+    """What history the run's numbers rest on, for the figures' source line."""
+    if data_dir is not None:
+        return cfg.as_of.isoformat()
+    cal = sc.run_priors.config.calibrated
+    if draws.source == "calibrated" and cal is not None:
+        return f"{cal.as_of} (calibrated priors)"
+    return "snapshot only (unfitted priors)"
 
 
 def _fit(

@@ -395,8 +395,16 @@ def format_date_axis(ax: Axes, *, every: int = 1) -> None:
 
 def percent_axis(ax: Axes, axis: str = "y", digits: int = 0) -> None:
     """Show a fraction axis as percentages (the data stay fractions)."""
-    fmt = FuncFormatter(lambda v, _pos: f"{100 * v:.{digits}f}")
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+    target = ax.yaxis if axis == "y" else ax.xaxis
+
+    def _fmt(v: float, _pos: int | None) -> str:
+        # enough decimals that neighbouring ticks never print the same label
+        ticks = np.asarray(target.get_majorticklocs(), dtype=float) * 100
+        step = float(np.min(np.diff(ticks))) if ticks.size > 1 else 1.0
+        need = max(digits, 0 if step >= 1 else int(np.ceil(-np.log10(step) - 1e-9)))
+        return f"{100 * v:.{need}f}"
+
+    target.set_major_formatter(FuncFormatter(_fmt))
 
 
 def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
