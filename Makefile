@@ -38,8 +38,8 @@ DATA ?= ../shared/data
 
 # Regenerate the shipped calibrated priors (the posterior of a fit to public history).
 calibrate: $(STAMP)
-	$(BIN)/macrosim fit scenarios/baseline.yaml --data $(DATA) \
-		--export-priors priors/calibrated-2026-01-20.yaml
+	$(BIN)/python -m simulator.model.export --priors priors/default.yaml --data "$(DATA)" \
+		--as-of 2026-01-20 --fit-start 1990-01 --out priors/calibrated-2026-01-20.yaml
 
 # Regenerate the example figures in docs/figures from a real baseline run.
 docs-figures: $(STAMP)

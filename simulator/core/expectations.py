@@ -30,44 +30,85 @@ DAYS_PER_YEAR = 365.25
 _SMALL = 1e-8
 
 
-def expectations_weight_A(kappa: ArrayLike) -> NDArray[np.float64]:
-    r"""A(kappa) = a (1 - a^120) / (120 (1 - a)), a = exp(-kappa/12), in a stable form.
+# Below these distances from the singular points the closed forms are 0/0: use the
+# second-order series (third-order terms are < 1e-16 there; working in the docstrings).
+_KAPPA_SERIES = 1e-6
+_RHO_SERIES = 1e-6
 
-    Computed as ``a expm1(-10 kappa) / (120 expm1(-kappa/12))``; below ``|kappa| < 1e-8``
-    the first-order series ``1 - kappa 121/24`` (A(0) = 1: no reversion).
+# Moments of h = 1..120: mean(h) = 60.5, mean(h^2) = 121 * 241 / 6.
+_MEAN_H = (HORIZON_MONTHS + 1) / 2.0
+_MEAN_H2 = (HORIZON_MONTHS + 1) * (2 * HORIZON_MONTHS + 1) / 6.0
+
+
+def expectations_weight_A(kappa: ArrayLike) -> NDArray[np.float64]:
+    """Weight of today's policy-rate gap in the 10-year average expected short rate.
+
+    ``A(kappa) = mean_{h=1..120} a^h = a (1 - a^120) / (120 (1 - a))`` with
+    ``a = exp(-kappa / 12)``, computed as ``a expm1(-10 kappa) / (120 expm1(-kappa / 12))``.
+    For ``|kappa| < 1e-6`` the series ``1 - 60.5 k + mean(h^2) k^2 / 2`` in ``k = kappa / 12``
+    is used (the next term, ``mean(h^3) k^3 / 6``, is below 4e-17 there).
+
+    Parameters
+    ----------
+    kappa : float or array
+        Mean reversion of the expected short rate to neutral, per year.
+
+    Returns
+    -------
+    numpy.ndarray
+        A in [0, 1] for kappa >= 0; A(0) = 1 (no reversion).
 
     Examples
     --------
     >>> float(expectations_weight_A(0.0))
     1.0
+    >>> round(float(expectations_weight_A(0.3)), 4)
+    0.3128
     """
     k = np.asarray(kappa, dtype=np.float64)
-    small = np.abs(k) < _SMALL
+    small = np.abs(k) < _KAPPA_SERIES
     safe = np.where(small, 1.0, k)
     a = np.exp(-safe / 12.0)
-    exact = a * np.expm1(-10.0 * safe) / (HORIZON_MONTHS * np.expm1(-safe / 12.0))
-    return np.asarray(np.where(small, 1.0 - k * 121.0 / 24.0, exact), dtype=np.float64)
+    closed = a * np.expm1(-safe * HORIZON_MONTHS / 12.0) / (HORIZON_MONTHS * np.expm1(-safe / 12.0))
+    m = k / 12.0
+    series = 1.0 - _MEAN_H * m + 0.5 * _MEAN_H2 * m * m
+    return np.asarray(np.where(small, series, closed), dtype=np.float64)
 
 
 def inflation_weight_B(rho: ArrayLike) -> NDArray[np.float64]:
-    r"""B(rho) = rho (1 - rho^120) / (120 (1 - rho)): mean of rho^h over h = 1..120.
+    """Weight of today's inflation gap in its 10-year average expected path.
 
-    Stable form ``rho expm1(120 ln rho) / (120 expm1(ln rho))``; within 1e-8 of 1 the
-    series ``1 - 60.5 (1 - rho)``; B(0) = 0.
+    ``B(rho) = mean_{h=1..120} rho^h = rho (1 - rho^120) / (120 (1 - rho))``, computed as
+    ``rho expm1(120 log rho) / (120 (rho - 1))``; for ``|rho - 1| < 1e-6`` the series
+    ``1 + 60.5 d + mean(h (h - 1)) d^2 / 2`` in ``d = rho - 1`` is used (third-order term
+    below 2e-10 * 1e-18 there). B(0) = 0.
+
+    Parameters
+    ----------
+    rho : float or array
+        Monthly AR(1) coefficient of the inflation gap, in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
 
     Examples
     --------
     >>> float(inflation_weight_B(1.0))
     1.0
+    >>> round(float(inflation_weight_B(0.95)), 4)
+    0.158
     """
     r = np.asarray(rho, dtype=np.float64)
-    near_one = np.abs(1.0 - r) < _SMALL
-    pos = r > 0
-    safe = np.where(near_one | ~pos, 0.5, r)
-    lr = np.log(safe)
-    exact = safe * np.expm1(HORIZON_MONTHS * lr) / (HORIZON_MONTHS * np.expm1(lr))
-    out = np.where(near_one, 1.0 - 60.5 * (1.0 - r), exact)
-    return np.asarray(np.where(pos | near_one, out, 0.0), dtype=np.float64)
+    d = r - 1.0
+    small = np.abs(d) < _RHO_SERIES
+    positive = r > 0.0
+    safe = np.where(small | ~positive, 0.5, r)
+    closed = safe * np.expm1(HORIZON_MONTHS * np.log(safe)) / (HORIZON_MONTHS * (safe - 1.0))
+    series = 1.0 + _MEAN_H * d + 0.5 * (_MEAN_H2 - _MEAN_H) * d * d
+    # rho <= 0 lies outside the domain; the power form is exact there and cheap.
+    direct = r * (1.0 - r**HORIZON_MONTHS) / (HORIZON_MONTHS * (1.0 - np.where(small, 0.0, r)))
+    return np.asarray(np.where(small, series, np.where(positive, closed, direct)), dtype=np.float64)
 
 
 def months_inside(years_to_end: float) -> int:

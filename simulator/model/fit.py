@@ -1,0 +1,429 @@
+"""The PyMC model of the dynamics and its sampling (nutpie by default, PyMC NUTS on request).
+
+The term-premium deviation x_t is integrated out by a Kalman filter written as a pytensor
+``scan`` (:func:`kalman_loglik`), so NUTS samples only the ten named parameters. The
+equations and symbols are in :mod:`simulator.model.statespace`.
+
+PyMC, pytensor and nutpie are imported inside the functions that need them, so importing
+this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from simulator.config.schema import (
+    PARAMETERS,
+    Beta,
+    Fixed,
+    Gamma,
+    HalfNormal,
+    LogNormal,
+    Normal,
+    PriorsFile,
+    StudentT,
+    TruncatedNormal,
+    Uniform,
+)
+from simulator.model.draws import ParameterDraws
+from simulator.model.statespace import HORIZON_MONTHS, FitData
+
+if TYPE_CHECKING:
+    import arviz
+    import pymc
+
+__all__ = [
+    "FitError",
+    "Sampler",
+    "build_model",
+    "check_priors",
+    "kalman_loglik",
+    "posterior_draws",
+    "sample_model",
+]
+
+logger = logging.getLogger(__name__)
+
+Sampler = Literal["nutpie", "pymc"]
+Progress = Callable[[str], None]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+_MEAN_H = (HORIZON_MONTHS + 1) / 2.0
+_MEAN_H2 = (HORIZON_MONTHS + 1) * (2 * HORIZON_MONTHS + 1) / 6.0
+_VOLATILITIES = tuple(n for n, (_, dom, _) in PARAMETERS.items() if dom == "nonnegative")
+
+
+class FitError(ValueError):
+    """A fit cannot start (or its inputs are unusable); the message names the culprit."""
+
+
+def check_priors(priors: PriorsFile, source: str = "the priors file") -> None:
+    """Refuse priors a fit must not start from.
+
+    Raises
+    ------
+    FitError
+        If the file is calibrated (a fit's own output: fitting it again would count the
+        data twice), a volatility is ``Fixed`` at 0 (the likelihood is degenerate), or
+        the term-premium persistence is ``Fixed`` at 1 or more (no stationary start).
+    """
+    if priors.calibrated is not None:
+        cal = priors.calibrated
+        raise FitError(
+            f"{source} is a calibrated priors file (the posterior of a fit as of {cal.as_of}); "
+            "fitting it would count the same history twice. Fit from the weakly informative "
+            f"priors it was calibrated from ({cal.source_priors}) instead."
+        )
+    for name in _VOLATILITIES:
+        prior = getattr(priors.parameters, name)
+        if isinstance(prior, Fixed) and prior.value <= 0.0:
+            raise FitError(
+                f"{source}: parameters.{name} is Fixed at {prior.value}; a zero volatility is "
+                "for unfitted runs only (the likelihood is degenerate). Give it a prior "
+                "(e.g. HalfNormal) or a positive Fixed value to fit."
+            )
+    phi = priors.parameters.term_premium_persistence
+    if isinstance(phi, Fixed) and phi.value >= 1.0:
+        raise FitError(
+            f"{source}: parameters.term_premium_persistence is Fixed at {phi.value}; the fit "
+            "starts the term premium from its stationary distribution, which needs phi < 1."
+        )
+
+
+# --------------------------------------------------------------------------------------
+# pytensor pieces
+# --------------------------------------------------------------------------------------
+
+
+def weight_A_pt(kappa: Any) -> Any:
+    """Pytensor A(kappa) (see :func:`simulator.model.statespace.expectations_weight_A`)."""
+    import pytensor.tensor as pt
+
+    small = pt.lt(pt.abs(kappa), 1e-6)
+    safe = pt.switch(small, 1.0, kappa)
+    closed = (
+        pt.exp(-safe / 12.0)
+        * pt.expm1(-safe * HORIZON_MONTHS / 12.0)
+        / (HORIZON_MONTHS * pt.expm1(-safe / 12.0))
+    )
+    m = kappa / 12.0
+    mean_h, mean_h2 = _MEAN_H, _MEAN_H2
+    return pt.switch(small, 1.0 - mean_h * m + 0.5 * mean_h2 * m * m, closed)
+
+
+def weight_B_pt(rho: Any) -> Any:
+    """Pytensor B(rho) for rho in [0, 1] (see ``inflation_weight_B``)."""
+    import pytensor.tensor as pt
+
+    d = rho - 1.0
+    small = pt.lt(pt.abs(d), 1e-6)
+    # safe input in the unused branch keeps its gradient finite (switch passes 0 * grad)
+    safe = pt.switch(small | pt.le(rho, 0.0), 0.5, rho)
+    closed = safe * pt.expm1(HORIZON_MONTHS * pt.log(safe)) / (HORIZON_MONTHS * (safe - 1.0))
+    mean_h, mean_h2 = _MEAN_H, _MEAN_H2
+    series = 1.0 + mean_h * d + 0.5 * (mean_h2 - mean_h) * d * d
+    return pt.switch(small, series, pt.switch(pt.le(rho, 0.0), 0.0, closed))
+
+
+def kalman_loglik(
+    y_gap: Any,
+    y_mask: np.ndarray,
+    acm_gap: Any,
+    acm_mask: np.ndarray,
+    phi: Any,
+    sigma_tp: Any,
+    sigma_y: Any,
+    sigma_acm: Any,
+) -> Any:
+    """Log-likelihood of the 10y and ACM observations with x_t integrated out (scan).
+
+    ``y_gap = y10 - EC - mu_tp`` and ``acm_gap = acm - mu_tp`` observe x_t with noises
+    sigma_y and sigma_acm; a month whose mask is 0 skips that observation. Same
+    recursions as :func:`simulator.model.kalman.kalman_filter`.
+    """
+    import pytensor
+    import pytensor.tensor as pt
+
+    q = sigma_tp * sigma_tp
+    ry, ra = sigma_y * sigma_y, sigma_acm * sigma_acm
+
+    def update(obs: Any, present: Any, m: Any, v: Any, r: Any) -> tuple[Any, Any, Any]:
+        f = v + r
+        innov = obs - m
+        ll = present * (-0.5 * (_LOG_2PI + pt.log(f) + innov * innov / f))
+        k = present * v / f
+        return m + k * innov, v - k * v, ll
+
+    def step(
+        oy: Any, my: Any, oa: Any, ma: Any, m: Any, v: Any, phi_: Any, q_: Any, ry_: Any, ra_: Any
+    ) -> tuple[Any, Any, Any]:
+        m, v, ll_y = update(oy, my, m, v, ry_)
+        m, v, ll_a = update(oa, ma, m, v, ra_)
+        return phi_ * m, phi_ * phi_ * v + q_, ll_y + ll_a
+
+    m0 = pt.as_tensor_variable(np.float64(0.0))
+    v0 = q / (1.0 - phi * phi)
+    outputs = pytensor.scan(
+        step,
+        sequences=[
+            y_gap,
+            pt.as_tensor_variable(y_mask.astype(np.float64)),
+            acm_gap,
+            pt.as_tensor_variable(acm_mask.astype(np.float64)),
+        ],
+        outputs_info=[m0, v0, None],
+        non_sequences=[phi, q, ry, ra],
+        return_updates=False,
+        name="kalman_filter",
+    )
+    return pt.sum(outputs[2])
+
+
+def _from_unconstrained_pt(name: str, z: Any) -> Any:
+    import pytensor.tensor as pt
+
+    domain = PARAMETERS[name][1]
+    if domain == "unit":
+        return pt.sigmoid(z)
+    if domain in ("positive", "nonnegative"):
+        return pt.exp(z)
+    return z
+
+
+def _prior_dist(prior: Normal | StudentT) -> Any:
+    """An unnamed PyMC distribution for a real-line prior (for its log-density)."""
+    import pymc as pm
+
+    if isinstance(prior, Normal):
+        return pm.Normal.dist(mu=prior.mu, sigma=prior.sigma)
+    return pm.StudentT.dist(nu=prior.nu, mu=prior.mu, sigma=prior.sigma)
+
+
+def _prior_rv(name: str, prior: object) -> Any:
+    """The PyMC random variable (or constant) for one marginal prior."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    if isinstance(prior, Fixed):
+        return pm.Deterministic(name, pt.as_tensor_variable(np.float64(prior.value)))
+    if isinstance(prior, Normal):
+        return pm.Normal(name, mu=prior.mu, sigma=prior.sigma)
+    if isinstance(prior, TruncatedNormal):
+        return pm.TruncatedNormal(
+            name, mu=prior.mu, sigma=prior.sigma, lower=prior.lower, upper=prior.upper
+        )
+    if isinstance(prior, LogNormal):
+        return pm.LogNormal(name, mu=prior.mu, sigma=prior.sigma)
+    if isinstance(prior, Beta):
+        return pm.Beta(name, alpha=prior.alpha, beta=prior.beta)
+    if isinstance(prior, Gamma):
+        return pm.Gamma(name, alpha=prior.alpha, beta=prior.beta)
+    if isinstance(prior, HalfNormal):
+        return pm.HalfNormal(name, sigma=prior.sigma)
+    if isinstance(prior, Uniform):
+        return pm.Uniform(name, lower=prior.lower, upper=prior.upper)
+    if isinstance(prior, StudentT):
+        return pm.StudentT(name, nu=prior.nu, mu=prior.mu, sigma=prior.sigma)
+    raise FitError(f"parameters.{name}: unsupported prior {type(prior).__name__}")
+
+
+def build_model(
+    priors: PriorsFile, data: FitData, *, source: str = "the priors file"
+) -> pymc.Model:
+    """Build the PyMC model of the dynamics on a fit window.
+
+    Each parameter gets its marginal prior (``Fixed``: a constant, recorded as a
+    deterministic). Parameters in a ``joint`` block are instead one multivariate normal on
+    the unconstrained scale (logit / log / identity), written non-centred:
+    ``z = mean + L eps``, ``eps ~ N(0, I)``, L the Cholesky factor of the covariance.
+    The likelihood is the inflation gap's AR(1) (conditional on the first month) plus the
+    Kalman-filter likelihood of the 10y and ACM observations (a ``Potential``).
+
+    Parameters
+    ----------
+    priors : PriorsFile
+        Weakly informative priors (a calibrated file is refused).
+    data : FitData
+        The fit window.
+    source : str
+        The priors file's name, for error messages.
+
+    Returns
+    -------
+    pymc.Model
+        Free variables: the non-Fixed parameters (and ``joint_eps`` with a joint block),
+        except that a Normal or StudentT ``inflation_loading`` (beta) is sampled as
+        ``inflation_effect`` = beta B(rho), the 10y's loading on the inflation gap, with
+        beta's prior and the Jacobian 1/B(rho) as a potential; beta is a deterministic.
+
+    Raises
+    ------
+    FitError
+        See :func:`check_priors`.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    check_priors(priors, source)
+    joint = priors.joint
+    joint_names = set(joint.parameters) if joint is not None else set()
+    coords = {"month": data.dates.strftime("%Y-%m").tolist()}
+    with pm.Model(coords=coords) as model:
+        params: dict[str, Any] = {}
+        beta_prior = priors.parameters.inflation_loading
+        # beta and rho meet in the 10y only as beta B(rho): sampling that product instead
+        # of beta removes the banana that gave divergences on simulated histories
+        # (rho -> 1 with beta -> 0). Only for real-line priors, so the flat product
+        # never leaves beta's support.
+        beta_real = beta_prior if isinstance(beta_prior, Normal | StudentT) else None
+        effect_reparam = beta_real is not None and "inflation_loading" not in joint_names
+        for name, prior in priors.parameters.items():
+            if name not in joint_names and not (name == "inflation_loading" and effect_reparam):
+                params[name] = _prior_rv(name, prior)
+        if joint is not None:
+            chol = np.linalg.cholesky(np.asarray(joint.covariance, dtype=np.float64))
+            model.add_coord("joint_parameter", joint.parameters)
+            eps = pm.Normal("joint_eps", 0.0, 1.0, dims="joint_parameter")
+            z = pt.as_tensor_variable(np.asarray(joint.mean)) + pt.dot(chol, eps)
+            for j, name in enumerate(joint.parameters):
+                params[name] = pm.Deterministic(name, _from_unconstrained_pt(name, z[j]))
+
+        rho = params["inflation_persistence"]
+        if beta_real is not None and effect_reparam:
+            b_rho = weight_B_pt(rho)
+            effect = pm.Flat("inflation_effect")
+            beta = pm.Deterministic("inflation_loading", effect / b_rho)
+            # density of effect = beta B(rho) given rho: p_beta(effect / B) / B
+            pm.Potential(
+                "inflation_loading_prior", pm.logp(_prior_dist(beta_real), beta) - pt.log(b_rho)
+            )
+            params["inflation_loading"] = beta
+        g = data.inflation_gap
+        pm.Normal(
+            "inflation_gap",
+            mu=rho * g[:-1],
+            sigma=params["inflation_shock_pp"],
+            observed=g[1:],
+        )
+        ec = (
+            params["neutral_rate_pp"]
+            + (data.policy_rate - params["neutral_rate_pp"])
+            * weight_A_pt(params["mean_reversion_per_year"])
+            + params["inflation_loading"] * g * weight_B_pt(rho)
+        )
+        mu_tp = params["term_premium_mean_pp"]
+        ll = kalman_loglik(
+            pt.as_tensor_variable(data.y10) - ec - mu_tp,
+            data.y10_mask,
+            pt.as_tensor_variable(data.acm_tp) - mu_tp,
+            data.acm_mask,
+            params["term_premium_persistence"],
+            params["term_premium_shock_pp"],
+            params["y10_noise_pp"],
+            params["acm_noise_pp"],
+        )
+        pm.Potential("y10_acm_loglik", ll)
+    return model
+
+
+# --------------------------------------------------------------------------------------
+# Sampling
+# --------------------------------------------------------------------------------------
+
+
+def sample_model(
+    model: pymc.Model,
+    *,
+    sampler: Sampler = "nutpie",
+    chains: int = 4,
+    draws: int = 1000,
+    tune: int = 1000,
+    seed: int,
+    cores: int | None = None,
+    progress: Progress | None = None,
+) -> arviz.InferenceData:
+    """Sample the posterior with NUTS.
+
+    nutpie is compiled through numba *without* fastmath, so a cold and a cached compile
+    give the same chains for the same seed (TOOLCHAIN.md). Warm-up draws are discarded.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        From :func:`build_model`.
+    sampler : {"nutpie", "pymc"}
+    chains, draws, tune : int
+        Chains, kept draws per chain, tuning steps per chain.
+    seed : int
+        Random seed (the fit derives it from the cache key).
+    cores : int, optional
+        Chains run in parallel (default: min(chains, CPU count)).
+    progress : callable, optional
+        Called with short stage messages ("compiling ...", "sampling ...").
+
+    Returns
+    -------
+    arviz.InferenceData
+        With ``posterior`` and ``sample_stats`` groups.
+    """
+    cores = cores or max(1, min(chains, os.cpu_count() or 1))
+    say = progress or (lambda _msg: None)
+    if sampler == "nutpie":
+        import nutpie
+        import pytensor
+
+        say("compiling the model for nutpie (numba, no fastmath)")
+        with pytensor.config.change_flags(numba__fastmath=False):
+            compiled = nutpie.compile_pymc_model(model, backend="numba", fastmath=False)
+        say(f"sampling {chains} chains x ({tune} tune + {draws} draws) with nutpie")
+        idata = nutpie.sample(
+            compiled,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            seed=seed,
+            save_warmup=False,
+            progress_bar=False,
+        )
+    elif sampler == "pymc":
+        import pymc as pm
+
+        say(f"sampling {chains} chains x ({tune} tune + {draws} draws) with PyMC NUTS")
+        idata = pm.sample(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            random_seed=seed,
+            progressbar=False,
+            compute_convergence_checks=False,
+            model=model,
+        )
+    else:
+        raise FitError(f"unknown sampler {sampler!r}; expected 'nutpie' or 'pymc'")
+    say("sampling done")
+    return idata
+
+
+def posterior_draws(
+    idata: arviz.InferenceData, meta: dict[str, object] | None = None
+) -> ParameterDraws:
+    """Flatten the posterior (chain-major) into :class:`ParameterDraws` for the engine."""
+    post = idata["posterior"]
+    values = {}
+    for name in PARAMETERS:
+        arr = np.asarray(post[name].values, dtype=np.float64)
+        values[name] = np.ascontiguousarray(arr.reshape(-1))
+    return ParameterDraws(values=values, source="posterior", meta=dict(meta or {}))
+
+
+def seed_from_key(key: str) -> int:
+    """A sampler seed from a hex cache key (its first 15 hex digits: < 2**60)."""
+    return int(key[:15], 16)

@@ -1,0 +1,281 @@
+"""The fitted state-space model in numpy: weights, fit data, and a simulator of its equations.
+
+Monthly, t in months (``docs/fitting.md`` has the full statement)::
+
+    g_t    = rho g_{t-1} + sigma_pi e_t                    inflation gap (core PCE y/y - 2)
+    EC_t   = n* + (r_t - n*) A(kappa) + beta g_t B(rho)     expectations component
+    x_t    = phi x_{t-1} + sigma_tp u_t,  x_1 stationary    term-premium deviation
+    TP_t   = mu_tp + x_t
+    y10_t  = EC_t + TP_t + sigma_y v_t                      month-end 10y close
+    acm_t  = TP_t + sigma_acm w_t                           ACM 10y term premium, where present
+
+Symbols map to the schema's names: rho = ``inflation_persistence``, sigma_pi =
+``inflation_shock_pp``, beta = ``inflation_loading``, n* = ``neutral_rate_pp``, kappa =
+``mean_reversion_per_year``, mu_tp = ``term_premium_mean_pp``, phi =
+``term_premium_persistence``, sigma_tp = ``term_premium_shock_pp``, sigma_y =
+``y10_noise_pp``, sigma_acm = ``acm_noise_pp``.
+
+This module is numpy/pandas only; :mod:`simulator.model.fit` builds the PyMC version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+# one implementation of the stable weights, shared with the engine
+from simulator.core.expectations import HORIZON_MONTHS, expectations_weight_A, inflation_weight_B
+
+__all__ = [
+    "HORIZON_MONTHS",
+    "INFLATION_TARGET_PP",
+    "MODEL_VERSION",
+    "FitData",
+    "expectations_component",
+    "expectations_weight_A",
+    "fit_data",
+    "inflation_weight_B",
+    "simulate_history",
+]
+
+MODEL_VERSION = "macrosim-statespace-2"
+"""Changes whenever the likelihood or its parameterisation changes: part of the cache key."""
+
+INFLATION_TARGET_PP = 2.0
+"""The inflation gap is core PCE y/y minus this, in pp."""
+
+
+def expectations_component(
+    policy_rate: np.ndarray,
+    inflation_gap: np.ndarray,
+    *,
+    neutral_rate_pp: float,
+    mean_reversion_per_year: float,
+    inflation_loading: float,
+    inflation_persistence: float,
+) -> np.ndarray:
+    """EC_t = n* + (r_t - n*) A(kappa) + beta g_t B(rho), in % (see the module docstring)."""
+    a = expectations_weight_A(mean_reversion_per_year)
+    b = inflation_weight_B(inflation_persistence)
+    r = np.asarray(policy_rate, dtype=np.float64)
+    g = np.asarray(inflation_gap, dtype=np.float64)
+    return neutral_rate_pp + (r - neutral_rate_pp) * a + inflation_loading * g * b
+
+
+@dataclass(frozen=True)
+class FitData:
+    """The monthly observations a fit uses, as plain arrays over the fit window.
+
+    ``y10`` and ``acm_tp`` hold 0.0 where their mask is False (a missing observation is
+    skipped by the Kalman filter); ``policy_rate`` and ``inflation_gap`` are complete.
+    """
+
+    dates: pd.DatetimeIndex
+    y10: np.ndarray
+    y10_mask: np.ndarray
+    policy_rate: np.ndarray
+    inflation_gap: np.ndarray
+    acm_tp: np.ndarray
+    acm_mask: np.ndarray
+
+    @property
+    def n_months(self) -> int:
+        """Number of months in the fit window."""
+        return len(self.dates)
+
+    @property
+    def start(self) -> str:
+        """First month, YYYY-MM."""
+        return self.dates[0].strftime("%Y-%m")
+
+    @property
+    def end(self) -> str:
+        """Last month, YYYY-MM."""
+        return self.dates[-1].strftime("%Y-%m")
+
+    def without_acm(self) -> FitData:
+        """The same data with every ACM observation dropped."""
+        return FitData(
+            dates=self.dates,
+            y10=self.y10,
+            y10_mask=self.y10_mask,
+            policy_rate=self.policy_rate,
+            inflation_gap=self.inflation_gap,
+            acm_tp=np.zeros_like(self.acm_tp),
+            acm_mask=np.zeros_like(self.acm_mask),
+        )
+
+
+class FitDataError(ValueError):
+    """The history cannot be turned into a fit window (gaps, too short, missing columns)."""
+
+
+MIN_MONTHS = 24
+
+
+def fit_data(history: pd.DataFrame, start: str = "1990-01", end: str | None = None) -> FitData:
+    """Cut the fit window out of a monthly history (``simulator.data.history`` layout).
+
+    Rows before ``start`` (YYYY-MM) and after ``end`` are dropped; then trailing months
+    whose policy rate or core PCE is not yet public are dropped (core PCE lags by about a
+    month). Inside the window the policy rate and core PCE must be complete (the
+    expectations component needs both); a missing 10y close or ACM value is skipped by the
+    filter.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        Index of month-end timestamps; columns ``y10``, ``policy_rate``, ``core_pce_yoy``,
+        ``acm_tp`` (NaN where unavailable), in %.
+    start, end : str
+        First and last month of the window, YYYY-MM (``end`` None: the last usable month).
+
+    Returns
+    -------
+    FitData
+
+    Raises
+    ------
+    FitDataError
+        If a column is missing, the window has fewer than 24 usable months, or the policy
+        rate or core PCE has a gap inside it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from simulator.model.statespace import simulate_history
+    >>> p = dict(inflation_persistence=0.98, inflation_shock_pp=0.1, inflation_loading=0.5,
+    ...          neutral_rate_pp=3.0, mean_reversion_per_year=0.3, term_premium_mean_pp=1.0,
+    ...          term_premium_persistence=0.95, term_premium_shock_pp=0.2,
+    ...          y10_noise_pp=0.1, acm_noise_pp=0.2)
+    >>> h = simulate_history(p, 36, rng=np.random.default_rng(0))
+    >>> fit_data(h).n_months
+    36
+    """
+    missing = [c for c in ("y10", "policy_rate", "core_pce_yoy", "acm_tp") if c not in history]
+    if missing:
+        raise FitDataError(f"the history lacks the column(s) {missing}")
+    frame = history.sort_index()
+    index = pd.DatetimeIndex(frame.index)
+    keep = index >= pd.Period(start, "M").to_timestamp(how="start")
+    if end is not None:
+        keep &= index <= pd.Period(end, "M").to_timestamp(how="end")
+    frame = frame.loc[keep]
+    core = frame[["policy_rate", "core_pce_yoy"]].notna().all(axis=1).to_numpy()
+    if not core.any():
+        raise FitDataError(f"no month from {start} has both a policy rate and core PCE")
+    first, last = int(np.argmax(core)), len(core) - 1 - int(np.argmax(core[::-1]))
+    frame = frame.iloc[first : last + 1]
+    gaps = ~frame[["policy_rate", "core_pce_yoy"]].notna().all(axis=1)
+    if gaps.any():
+        months = [d.strftime("%Y-%m") for d in frame.index[gaps.to_numpy()]][:6]
+        raise FitDataError(f"the policy rate or core PCE is missing inside the window: {months}")
+    if len(frame) < MIN_MONTHS:
+        raise FitDataError(
+            f"the fit window {start}..{end or 'end'} has {len(frame)} usable months; "
+            f"at least {MIN_MONTHS} are needed"
+        )
+    y10 = frame["y10"].to_numpy(dtype=np.float64)
+    acm = frame["acm_tp"].to_numpy(dtype=np.float64)
+    y_mask, a_mask = np.isfinite(y10), np.isfinite(acm)
+    return FitData(
+        dates=pd.DatetimeIndex(frame.index),
+        y10=np.where(y_mask, y10, 0.0),
+        y10_mask=y_mask,
+        policy_rate=frame["policy_rate"].to_numpy(dtype=np.float64),
+        inflation_gap=frame["core_pce_yoy"].to_numpy(dtype=np.float64) - INFLATION_TARGET_PP,
+        acm_tp=np.where(a_mask, acm, 0.0),
+        acm_mask=a_mask,
+    )
+
+
+def simulate_history(
+    parameters: Mapping[str, float],
+    n_months: int,
+    *,
+    rng: np.random.Generator,
+    start: str = "1990-01",
+    acm: bool = True,
+    acm_missing: np.ndarray | None = None,
+    policy_rate: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Simulate a monthly history from the model's own equations (for recovery tests).
+
+    The policy rate is exogenous to the model: unless given, it follows a floored AR(1)
+    around 3% (monthly persistence 0.98, shock 0.25pp). The inflation gap and the
+    term-premium deviation start from their stationary distributions.
+
+    Parameters
+    ----------
+    parameters : mapping
+        A value for each of the ten schema parameter names.
+    n_months : int
+        Length of the history.
+    rng : numpy.random.Generator
+        The only source of randomness.
+    start : str
+        First month, YYYY-MM.
+    acm : bool
+        Whether to produce ACM observations (else the column is all NaN).
+    acm_missing : bool array, optional
+        Months whose ACM value is set to NaN (gaps).
+    policy_rate : array, optional
+        The policy-rate path, in %.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same layout as :func:`simulator.data.history.monthly_history`.
+    """
+    p = {k: float(v) for k, v in parameters.items()}
+    e, u, v, w, s = (rng.standard_normal(n_months) for _ in range(5))
+    if policy_rate is None:
+        r = np.empty(n_months)
+        level = 3.0 + 2.0 * s[0]
+        for t in range(n_months):
+            level = max(0.0, 3.0 + 0.98 * (level - 3.0) + 0.25 * s[t])
+            r[t] = level
+    else:
+        r = np.asarray(policy_rate, dtype=np.float64)
+    rho, phi = p["inflation_persistence"], p["term_premium_persistence"]
+    g = np.empty(n_months)
+    x = np.empty(n_months)
+    g[0] = p["inflation_shock_pp"] / np.sqrt(1.0 - rho**2) * e[0]
+    x[0] = p["term_premium_shock_pp"] / np.sqrt(1.0 - phi**2) * u[0]
+    for t in range(1, n_months):
+        g[t] = rho * g[t - 1] + p["inflation_shock_pp"] * e[t]
+        x[t] = phi * x[t - 1] + p["term_premium_shock_pp"] * u[t]
+    ec = expectations_component(
+        r,
+        g,
+        neutral_rate_pp=p["neutral_rate_pp"],
+        mean_reversion_per_year=p["mean_reversion_per_year"],
+        inflation_loading=p["inflation_loading"],
+        inflation_persistence=rho,
+    )
+    tp = p["term_premium_mean_pp"] + x
+    acm_tp = tp + p["acm_noise_pp"] * w
+    if not acm:
+        acm_tp[:] = np.nan
+    elif acm_missing is not None:
+        acm_tp[np.asarray(acm_missing, dtype=bool)] = np.nan
+    index = pd.date_range(
+        pd.Period(start, "M").to_timestamp(how="end").normalize(),
+        periods=n_months,
+        freq="ME",
+        name="date",
+    )
+    frame = pd.DataFrame(
+        {
+            "y10": ec + tp + p["y10_noise_pp"] * v,
+            "policy_rate": r,
+            "core_pce_yoy": g + INFLATION_TARGET_PP,
+            "acm_tp": acm_tp,
+        },
+        index=index,
+    )
+    frame.attrs["units"] = dict.fromkeys(frame.columns, "percent")
+    return frame
