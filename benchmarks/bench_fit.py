@@ -78,13 +78,39 @@ def bench_sampler(sampler: str, model: object, chains: int, draws: int, tune: in
     }
 
 
-def bench_run_times() -> None:
-    """TODO(lead): cached / warm / cold ``macrosim run`` wall times, once ``run`` exists.
+def bench_run_times(paths: int | None = None) -> dict[str, float]:
+    """Wall times of ``macrosim run scenarios/baseline.yaml --data $DATA``, end to end.
 
-    cold: empty $MACROSIM_CACHE and ~/.pytensor; warm: compile caches kept, fit cache
-    empty; cached: the fit cache holds the posterior (no sampling at all).
+    cold: empty $MACROSIM_CACHE, PyTensor compile dir and numba cache; warm: compile
+    caches kept, fit cache empty (a fresh fit); cached: the fit cache holds the posterior
+    (no sampling). Each run is a fresh process, as a user would start it.
     """
-    raise NotImplementedError("run-time benchmark: add once `macrosim run` exists")
+    import subprocess
+    import tempfile
+
+    exe = Path(os.environ.get("MACROSIM", REPO / ".venv" / "bin" / "macrosim"))
+    root = Path(tempfile.mkdtemp(prefix="bench-fit-"))
+    compiled = {
+        "PYTENSOR_FLAGS": f"base_compiledir={root / 'pytensor'}",
+        "NUMBA_CACHE_DIR": str(root / "numba"),
+    }
+    extra = ["--paths", str(paths)] if paths else []
+
+    def one(label: str, cache: Path) -> float:
+        env = {**os.environ, **compiled, "MACROSIM_CACHE": str(cache), "MPLBACKEND": "Agg"}
+        cmd = [str(exe), "run", "scenarios/baseline.yaml", "--data", str(DATA), "--quiet"]
+        cmd += ["--out", str(root / "out"), *extra]
+        t0 = time.perf_counter()
+        subprocess.run(cmd, cwd=REPO, env=env, check=True, capture_output=True)
+        elapsed = time.perf_counter() - t0
+        print(f"run {label:7s}: {elapsed:6.1f} s")
+        return elapsed
+
+    return {
+        "cold_run_s": one("cold", root / "fit-cold"),
+        "warm_fit_run_s": one("warm", root / "fit-warm"),
+        "cached_run_s": one("cached", root / "fit-warm"),
+    }
 
 
 def main() -> None:
@@ -94,7 +120,16 @@ def main() -> None:
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--as-of", default="2026-01-20")
     parser.add_argument("--samplers", default="nutpie,pymc")
+    parser.add_argument("--runs-only", action="store_true", help="only the run wall times")
+    parser.add_argument("--paths", type=int, default=None, help="paths for the run timings")
     args = parser.parse_args()
+    if args.runs_only:
+        runs = bench_run_times(args.paths)
+        print(
+            f"fit: ess_per_s_ratio=n/a cached_run_s={runs['cached_run_s']:.1f} "
+            f"warm_fit_run_s={runs['warm_fit_run_s']:.1f} cold_run_s={runs['cold_run_s']:.1f}"
+        )
+        return
 
     from simulator.config import load_priors
     from simulator.data.history import monthly_history
@@ -118,10 +153,16 @@ def main() -> None:
         )
     if {"nutpie", "pymc"} <= set(results):
         n, p = results["nutpie"], results["pymc"]
+        ratio = n["ess_per_s"] / p["ess_per_s"]
         print(
-            f"bench_fit: nutpie/pymc ESS/s ratio {n['ess_per_s'] / p['ess_per_s']:.2f} "
+            f"bench_fit: nutpie/pymc ESS/s ratio {ratio:.2f} "
             f"sampling only, {n['ess_per_s_with_compile'] / p['ess_per_s_with_compile']:.2f} "
             "with compile"
+        )
+        runs = bench_run_times(args.paths)
+        print(
+            f"fit: ess_per_s_ratio={ratio:.2f} cached_run_s={runs['cached_run_s']:.1f} "
+            f"warm_fit_run_s={runs['warm_fit_run_s']:.1f} cold_run_s={runs['cold_run_s']:.1f}"
         )
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -105,10 +107,13 @@ class Sampler(StrEnum):
     pymc = "pymc"
 
 
-def _progress_printer(quiet: bool) -> tuple[Any, Any]:
-    """A rich progress bar with ETA on stderr (nothing when quiet)."""
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Any]:
+    """A rich progress bar with ETA on stderr for the block; yields its update function
+    ``update(stage, done, total)`` (None when quiet). Fit stages print as lines."""
     if quiet:
-        return None, None
+        yield None
+        return
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -136,11 +141,12 @@ def _progress_printer(quiet: bool) -> tuple[Any, Any]:
             bar.console.print(stage)
             return
         if stage not in tasks:
-            label = {"simulate": "simulating blocks", "fit": "fitting"}.get(stage, stage)
+            label = {"simulate": "simulating blocks"}.get(stage, stage)
             tasks[stage] = bar.add_task(label, total=total)
         bar.update(tasks[stage], completed=done, total=total)
 
-    return bar, update
+    with bar:
+        yield update
 
 
 def _print_answers(summary: dict[str, Any], folder: Path | None) -> None:
@@ -228,10 +234,7 @@ def run(
     if workers is not None and scheduler is not None:
         raise BadInput("give --workers or --scheduler, not both")
     sc = api.load_scenario(scenario)
-    bar, update = _progress_printer(quiet or as_json)
-    if bar is not None:
-        bar.start()
-    try:
+    with _progress(quiet or as_json) as update:
         result = api.run(
             sc,
             paths=paths,
@@ -245,9 +248,6 @@ def run(
             scheduler=scheduler,
             workers=workers,
         )
-    finally:
-        if bar is not None:
-            bar.stop()
     folder = api.write_run(result, out)
     if as_json:
         sys.stdout.write(json.dumps(result.summary, indent=2, sort_keys=True) + "\n")
@@ -280,10 +280,7 @@ def compare(
     from simulator.report import compare_table_md
 
     loaded = [api.load_scenario(s) for s in scenarios]
-    bar, update = _progress_printer(quiet)
-    if bar is not None:
-        bar.start()
-    try:
+    with _progress(quiet) as update:
         results = api.compare(
             loaded,
             paths=paths,
@@ -292,9 +289,6 @@ def compare(
             threads=threads,
             progress=update,
         )
-    finally:
-        if bar is not None:
-            bar.stop()
     folder = api.write_compare(results, out)
     if not quiet:
         typer.echo(compare_table_md([r.summary for r in results]))
@@ -399,10 +393,7 @@ def sweep(
 
     if workers is not None and scheduler is not None:
         raise BadInput("give --workers or --scheduler, not both")
-    bar, update = _progress_printer(quiet)
-    if bar is not None:
-        bar.start()
-    try:
+    with _progress(quiet) as update:
         res = api.sweep(
             sweep_file,
             out_root=out,
@@ -411,9 +402,6 @@ def sweep(
             threads=threads,
             progress=update,
         )
-    finally:
-        if bar is not None:
-            bar.stop()
     typer.echo(f"sweep folder: {res.folder}")
     for err in res.errors:
         typer.echo(f"variant failed: {err}", err=True)
@@ -456,29 +444,24 @@ def backtest(
         hs = tuple(int(h) for h in horizons.split(","))
     except ValueError:
         raise BadInput(f"--horizons: expected integers like 1,3,6,12, found {horizons!r}") from None
-    bar, update = _progress_printer(quiet)
-    if bar is not None:
-        bar.start()
-    try:
-        res = api.backtest(
-            data,
-            priors_path=priors,
-            start=start,
-            end=end,
-            horizons=hs,
-            every=every,
-            paths=paths,
-            refit_every=refit_every,
-            out_root=out,
-            seed=seed,
-            workers=workers,
-            progress=update,
-        )
-    except ValueError as exc:
-        raise BadInput(str(exc)) from None
-    finally:
-        if bar is not None:
-            bar.stop()
+    with _progress(quiet) as update:
+        try:
+            res = api.backtest(
+                data,
+                priors_path=priors,
+                start=start,
+                end=end,
+                horizons=hs,
+                every=every,
+                paths=paths,
+                refit_every=refit_every,
+                out_root=out,
+                seed=seed,
+                workers=workers,
+                progress=update,
+            )
+        except ValueError as exc:
+            raise BadInput(str(exc)) from None
     if not quiet:
         for h, sc in res.summary["scores"]["macrosim"].items():
             rw = res.summary["scores"]["random_walk"][h]
