@@ -568,11 +568,9 @@ def _posterior_pairs(result: Result) -> dict[str, tuple[np.ndarray, np.ndarray]]
 
 
 def _to_netcdf(ds: xr.Dataset, path: Path) -> None:
-    out = ds.copy()
-    for k, v in list(out.attrs.items()):
-        if isinstance(v, list):
-            out.attrs[k] = np.asarray(v) if v and not isinstance(v[0], str) else ", ".join(v)
-    out.to_netcdf(path, engine="h5netcdf")
+    # h5netcdf keeps list attributes (fomc_dates, levels) as lists: results.nc re-opens
+    # with the same attrs the figures read
+    ds.to_netcdf(path, engine="h5netcdf")
 
 
 def compare(

@@ -97,3 +97,17 @@ def test_compare_uses_common_random_numbers(tmp_path: Path) -> None:
     assert folder.name.startswith("compare-")
     assert (folder / "comparison.md").is_file()
     assert {p.stem for p in (folder / "figures").glob("*.png")} >= {"fan_chart", "touch_curve"}
+
+
+def test_results_nc_reopens_and_replots(tmp_path: Path) -> None:
+    import xarray as xr
+
+    from simulator.report import all_figures
+
+    result = api.run(BASELINE, paths=8192, seed=5)
+    folder = api.write_run(result, tmp_path)
+    with xr.open_dataset(folder / "results.nc", engine="h5netcdf") as ds:
+        assert list(ds.attrs["fomc_dates"]) == list(result.dataset.attrs["fomc_dates"])
+        xr.testing.assert_allclose(ds["p_touch"], result.dataset["p_touch"])
+        figs = all_figures(ds.load())
+    assert {"fan_chart", "touch_curve", "entry_returns"} <= set(figs)
