@@ -60,6 +60,7 @@ class Result:
     timings: dict[str, float]
     posterior: Any = None
     folder: Path | None = None
+    fit_history: Any = None
 
 
 def load_scenario(path: str | Path) -> LoadedScenario:
@@ -169,10 +170,13 @@ def run(
         "max_tree_depth_hits": None,
     }
     posterior = None
+    history = None
     data_sha = "none"
     t0 = time.perf_counter()
     if draws is None and data_dir is not None:
-        draws, diagnostics, posterior, data_sha = _fit(sc, Path(data_dir), progress, sampler)
+        draws, diagnostics, posterior, data_sha, history = _fit(
+            sc, Path(data_dir), progress, sampler
+        )
         timings["fit_s"] = time.perf_counter() - t0
         sc = LoadedScenario(
             scenario=sc.scenario,
@@ -237,7 +241,14 @@ def run(
         warnings=[*sc.notes, *spec.warnings],
     )
     timings["total_s"] = time.perf_counter() - t0
-    return Result(summary=summary, dataset=ds, scenario=sc, timings=timings, posterior=posterior)
+    return Result(
+        summary=summary,
+        dataset=ds,
+        scenario=sc,
+        timings=timings,
+        posterior=posterior,
+        fit_history=history,
+    )
 
 
 def _data_to(
@@ -254,7 +265,7 @@ def _data_to(
 
 def _fit(
     sc: LoadedScenario, data_dir: Path, progress: Progress | None, sampler: str
-) -> tuple[ParameterDraws, dict[str, Any], Any, str]:
+) -> tuple[ParameterDraws, dict[str, Any], Any, str, Any]:
     """Fit (or reuse a cached fit of) the dynamics to the history public on the as-of."""
     from simulator.data.loaders import DataError, data_sha256
     from simulator.data.registry import SERIES
@@ -279,7 +290,10 @@ def _fit(
     diag["sampler"] = res.sampler
     diag["cache_hit"] = res.cache_hit
     diag["problems"] = problems(res.diagnostics)
-    return res.draws, diag, res, data_sha
+    from simulator.data.history import monthly_history
+
+    history = monthly_history(data_dir, as_of, start=res.fit_start or "1990-01")
+    return res.draws, diag, res, data_sha, history
 
 
 def assumptions(sc: LoadedScenario, spec: Any) -> list[str]:
@@ -366,6 +380,8 @@ def write_run(result: Result, out_root: str | Path) -> Path:
         (folder / "summary.md").write_text(render_summary_md(s, result.dataset, pngs, base=folder))
         if result.posterior is not None and getattr(result.posterior, "idata", None) is not None:
             result.posterior.idata.to_netcdf(str(folder / "posterior.nc"), engine="h5netcdf")
+            if result.fit_history is not None:
+                _write_fit_check(result, folder)
         run_info = {
             "run_id": run_id,
             "started_utc": started,
@@ -555,6 +571,17 @@ def priors_show(
                 cut_distribution(result.dataset), folder / "figures" / "implied_cut_distribution"
             )
     return final_path(folder)
+
+
+def _write_fit_check(result: Result, folder: Path) -> None:
+    """figures/fit_check: fitted vs observed 10y and term premium over the fit window."""
+    from simulator.model.commands import posterior_predictive_summary
+    from simulator.report import save_figure
+    from simulator.report.figures import fit_check
+
+    ppc = posterior_predictive_summary(result.posterior, result.fit_history)
+    save_figure(fit_check(ppc, result.dataset.attrs), folder / "figures" / "fit_check")
+    ppc.to_netcdf(folder / "fit_check.nc", engine="h5netcdf")
 
 
 def _posterior_pairs(result: Result) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:

@@ -35,6 +35,10 @@ def test_fitted_run_diagnostics_and_calibrated_file(
     assert diag["ess_bulk_min"] >= 400
     assert diag["ess_tail_min"] >= 400
     assert diag["divergences"] == 0
+    folder = api.write_run(result, tmp_path / "out")
+    for name in ("posterior.nc", "fit_check.nc", "figures/fit_check.png"):
+        assert (folder / name).is_file(), name
+    assert (folder / "figures" / "posterior_densities.png").is_file()
     calibrated = load_priors(REPO / "priors" / "calibrated-2026-01-20.yaml").config
     assert calibrated.joint is not None
     draws = result.posterior.draws.values

@@ -741,6 +741,55 @@ def posterior_densities(
     return fig
 
 
+def fit_check(ppc: xr.Dataset, attrs: Mapping[str, Any]) -> Figure:
+    """Posterior predictive check of the fit: fitted vs observed 10y and term premium.
+
+    ``ppc`` is :func:`simulator.model.commands.posterior_predictive_summary`'s Dataset
+    (month-end ``date``; 5/50/95% quantiles; observed 10y and ACM term premium).
+    """
+    dates = pd.DatetimeIndex(ppc["date"].values)
+    y_obs = ppc["y10_observed"].values
+    lo = ppc["y10_fitted"].sel(quantile=0.05).values
+    hi = ppc["y10_fitted"].sel(quantile=0.95).values
+    ok = np.isfinite(y_obs)
+    cover = float(np.mean((y_obs[ok] >= lo[ok]) & (y_obs[ok] <= hi[ok]))) if ok.any() else np.nan
+    with memo_style():
+        fig, axes = memo_figure(
+            title=(
+                f"Fit check: the 90% band of the fitted 10y covers {cover:.0%} of "
+                f"{int(ok.sum())} month-ends"
+            ),
+            subtitle=subtitle_for(
+                attrs, f"Fit window {ppc.attrs.get('fit_window', '')}; bands: 90% of draws."
+            ),
+            source=source_line(attrs),
+            nrows=2,
+            ncols=1,
+            height=4.6,
+            sharex=True,
+        )
+        a, b = axes[:, 0]
+        a.fill_between(dates, lo, hi, color=FAN_COLOR, alpha=0.3, lw=0, label="fitted 90%")
+        a.plot(dates, ppc["y10_fitted_mean"].values, color=FAN_COLOR, lw=1.2, label="fitted mean")
+        a.plot(dates, y_obs, color="black", lw=0.8, label="observed")
+        a.set_ylabel("10y yield (%)")
+        tp_lo = ppc["term_premium"].sel(quantile=0.05).values
+        tp_hi = ppc["term_premium"].sel(quantile=0.95).values
+        b.fill_between(dates, tp_lo, tp_hi, color=FAN_COLOR, alpha=0.3, lw=0)
+        b.plot(dates, ppc["term_premium_mean"].values, color=FAN_COLOR, lw=1.2)
+        b.plot(
+            dates,
+            ppc["acm_tp_observed"].values,
+            color="black",
+            lw=0.8,
+            ls="--",
+            label="observed ACM term premium",
+        )
+        b.set_ylabel("Term premium (%)")
+        add_key(fig)
+    return fig
+
+
 # --------------------------------------------------------------------------- collections
 
 FIGURES: dict[str, Callable[..., Figure]] = {
