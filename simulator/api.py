@@ -408,7 +408,7 @@ def sweep(
     progress: Progress | None = None,
 ) -> Any:
     """Run a sweep file (a base scenario and a grid of overrides); see docs/scale.md."""
-    from simulator.engine.sweep import run_sweep
+    from simulator.sweep import run_sweep
 
     return run_sweep(
         path,

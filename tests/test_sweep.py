@@ -11,13 +11,13 @@ import xarray as xr
 
 from simulator import api
 from simulator.config import ConfigError, Loaded, Scenario
-from simulator.engine.sweep import (
+from simulator.report.summary import summary_json_text
+from simulator.sweep import (
     apply_overrides,
     load_sweep,
     parse_key_path,
     run_sweep,
 )
-from simulator.report.summary import summary_json_text
 
 REPO = Path(__file__).resolve().parents[1]
 SWEEPS = REPO / "tests" / "fixtures" / "sweeps"
