@@ -21,7 +21,7 @@ from simulator import api
 from simulator.engine.distributed import dask_client, run_blocks_dask, simulate_blocks
 from simulator.engine.run import run_blocks
 from simulator.engine.setup import build_spec
-from simulator.engine.sweep import run_sweep
+from simulator.sweep import run_sweep
 
 REPO = Path(__file__).resolve().parents[1]
 SWEEP = """\
