@@ -149,6 +149,8 @@ def run(
     from simulator.report.summary import build_summary, config_sha256
 
     sc = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
+    if data_dir is not None:
+        sc = _with_window_observations(sc, Path(data_dir))
     cfg = sc.scenario.config
     seed = cfg.simulation.seed if seed is None else seed
     if levels:
@@ -187,6 +189,7 @@ def run(
                 f"history in {data_dir} public on {cfg.as_of}"
                 + (" (cached fit reused)" if diagnostics.get("cache_hit") else "")
             ]
+            + [n for n in sc.notes if n.startswith("from the data")]
             + [f"fit diagnostics: {p}" for p in diagnostics.get("problems", [])],
         )
     elif draws is None:
@@ -248,6 +251,54 @@ def run(
         timings=timings,
         posterior=posterior,
         fit_history=history,
+    )
+
+
+def _with_window_observations(sc: LoadedScenario, data_dir: Path) -> LoadedScenario:
+    """Fill the scenario's ``observed`` block from history where the file leaves it empty.
+
+    Decisions already in effect, core PCE prints and 10y closes inside the window and
+    public on the as-of date update the beliefs exactly, count as touches and appear as
+    history in the fan chart; entries the scenario gives itself are kept as written.
+    """
+    from simulator.config.schema import ObservedClose, ObservedMove, ObservedPrint
+    from simulator.data.history import window_observations
+
+    cfg = sc.scenario.config
+    obs = window_observations(data_dir, cfg.as_of, cfg.window.start)
+    observed = cfg.observed
+    update: dict[str, Any] = {}
+    if not observed.moves and len(obs.decisions):
+        update["moves"] = [
+            ObservedMove(date=d.date(), move_bp=round(float(c)))
+            for d, c in obs.decisions["change_bp"].items()
+            if np.isfinite(c)
+        ]
+    if not observed.core_pce and len(obs.core_pce_yoy):
+        update["core_pce"] = [
+            ObservedPrint(month=f"{d:%Y-%m}", core_pce_yoy_pp=float(v))
+            for d, v in obs.core_pce_yoy.items()
+            if np.isfinite(v)
+        ]
+    if not observed.y10_closes and len(obs.y10_daily):
+        update["y10_closes"] = [
+            ObservedClose(date=d.date(), y10_pp=float(v))
+            for d, v in obs.y10_daily.items()
+            if np.isfinite(v)
+        ]
+    if not update:
+        return sc
+    new_cfg = cfg.model_copy(update={"observed": observed.model_copy(update=update)})
+    notes = [
+        *sc.notes,
+        "from the data: "
+        + ", ".join(f"{len(v)} observed {k.replace('_', ' ')}" for k, v in update.items()),
+    ]
+    return LoadedScenario(
+        scenario=Loaded(new_cfg, sc.scenario.doc),
+        priors=sc.priors,
+        run_priors=sc.run_priors,
+        notes=notes,
     )
 
 

@@ -111,3 +111,14 @@ def test_results_nc_reopens_and_replots(tmp_path: Path) -> None:
         xr.testing.assert_allclose(ds["p_touch"], result.dataset["p_touch"])
         figs = all_figures(ds.load())
     assert {"fan_chart", "touch_curve", "entry_returns"} <= set(figs)
+
+
+def test_data_fills_the_window_observations(data_dir: Path) -> None:
+    sc = api.load_scenario(BASELINE)
+    draws = api.parameter_draws(sc, 1)  # explicit draws: no fit in the fast tier
+    res = api.run(sc, paths=8192, seed=1, data_dir=data_dir, draws=draws)
+    # the 2026 closes public on 2026-01-20 (one-day publication lag): 2 Jan .. 16 Jan
+    hist = res.dataset["hist_date"].values
+    assert str(hist[0])[:10] == "2026-01-02" and str(hist[-1])[:10] == "2026-01-16"
+    assert res.dataset["y10_observed"].values[0] == pytest.approx(4.19)
+    assert any(w.startswith("from the data") for w in res.summary["warnings"])
