@@ -61,6 +61,7 @@ class Result:
     posterior: Any = None
     folder: Path | None = None
     fit_history: Any = None
+    data_dir: str | None = None
 
 
 def load_scenario(path: str | Path) -> LoadedScenario:
@@ -186,7 +187,7 @@ def run(
             run_priors=sc.priors,
             notes=[
                 f"fitted run: dynamics from the posterior of {sc.priors.path.name} given the "
-                f"history in {data_dir} public on {cfg.as_of}"
+                f"history public on {cfg.as_of}"
                 + (" (cached fit reused)" if diagnostics.get("cache_hit") else "")
             ]
             + [n for n in sc.notes if n.startswith("from the data")]
@@ -243,6 +244,9 @@ def run(
         assumptions=assumptions(sc, spec),
         warnings=[*sc.notes, *spec.warnings],
     )
+    # provenance in every file written: results.nc carries the same hashes
+    ds.attrs["config_sha256"] = provenance["config_sha256"]
+    ds.attrs["data_sha256"] = provenance["data_sha256"]
     timings["total_s"] = time.perf_counter() - t0
     return Result(
         summary=summary,
@@ -251,6 +255,7 @@ def run(
         timings=timings,
         posterior=posterior,
         fit_history=history,
+        data_dir=str(data_dir) if data_dir is not None else None,
     )
 
 
@@ -438,6 +443,7 @@ def write_run(result: Result, out_root: str | Path) -> Path:
             "started_utc": started,
             "scenario_file": str(result.scenario.scenario.path),
             "priors_file": str(result.scenario.run_priors.path),
+            "data_dir": result.data_dir,
             "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
             "python": platform.python_version(),
             "machine": platform.machine(),
