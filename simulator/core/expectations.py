@@ -159,6 +159,8 @@ def expectations_component(
     counts: NDArray[np.int64],
     years_to_end: float,
     inflation_term: NDArray[np.float64],
+    *,
+    reversion: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
     r"""EC_t for many paths at one date (module docstring for the equation).
 
@@ -171,13 +173,16 @@ def expectations_component(
     counts : (J,) c_i from :func:`meeting_counts` at this date.
     years_to_end : L, years from this date to the window end.
     inflation_term : (P,) beta B(rho) g_t, pp.
+    reversion : (P,) S(kappa, L) when the caller has it already (the engine carries
+        exp(kappa L) from date to date instead of recomputing it); default
+        :func:`reversion_sum`.
 
     Returns
     -------
     (P,) EC_t in %.
     """
     h_in = months_inside(years_to_end)
-    s = reversion_sum(kappa, years_to_end)
+    s = reversion_sum(kappa, years_to_end) if reversion is None else reversion
     n_out = HORIZON_MONTHS - h_in
     moves = expected_cuts @ counts.astype(np.float64) + s * expected_cuts.sum(axis=1)
     ec = (h_in + s) * rate_pp + (n_out - s) * neutral_pp - 0.25 * moves

@@ -20,9 +20,13 @@ from simulator.core.barrier import (
     daily_sigma_from_monthly,
     touch_probability,
 )
-from simulator.core.expectations import HORIZON_MONTHS, inflation_weight_B
+from simulator.core.expectations import (
+    HORIZON_MONTHS,
+    expectations_component,
+    inflation_weight_B,
+)
 from simulator.core.strategies import strategy_returns
-from simulator.core.term_premium import ar1_step
+from simulator.core.term_premium import ar1_step, event_effect
 from simulator.engine.setup import (
     STREAM_EVENTS,
     STREAM_INFLATION,
@@ -159,7 +163,6 @@ def simulate_block(spec: SimSpec, block: int) -> BlockOut:
         if n_meet
         else np.zeros((n, 0))
     )
-    exp_total = exp_cuts.sum(axis=1)
     # S(kappa, L_t) = exp(kappa L_t) x C(n_out): the first factor by recurrence over dates
     safe_k = np.where(np.abs(kappa) < 1e-8, 1e-8, kappa)
     growth = np.exp(safe_k * spec.years_to_end[0])
@@ -209,7 +212,6 @@ def simulate_block(spec: SimSpec, block: int) -> BlockOut:
                 s_running = s_running + cuts[:, i]
                 rate_post = rate_post - 0.25 * cuts[:, i]
                 exp_cuts = table.expected_remaining(np.full(n, i + 1, dtype=np.int64), s_running)
-                exp_total = exp_cuts.sum(axis=1)
             for i in effective_at.get(t, ()):
                 rate_eff = rate_eff - 0.25 * cuts[:, i]
             if t in month_step:
@@ -224,14 +226,17 @@ def simulate_block(spec: SimSpec, block: int) -> BlockOut:
                 else np.zeros(n)
             )
         s_rev = growth * c_by_out[n_out]
-        # EC_t = [(H + S) r + (n_out - S) n* - 0.25 (E.c + S sum E)] / 120 + beta B g
-        ec = ec_all[t]
-        np.multiply(h_in + s_rev, rate_post, out=ec)
-        ec += (n_out - s_rev) * neutral
-        if n_meet:
-            ec -= 0.25 * (exp_cuts @ counts[t] + s_rev * exp_total)
-        ec *= 1.0 / HORIZON_MONTHS
-        ec += infl_load * gap
+        ec = expectations_component(
+            rate_post,
+            neutral,
+            kappa,
+            exp_cuts,
+            counts[t],
+            float(spec.years_to_end[t]),
+            infl_load * gap,
+            reversion=s_rev,
+        )
+        ec_all[t] = ec
         tp = tp_all[t]
         if t == 0:
             np.subtract(spec.y10_0_pp - ec, tp_mean, out=x)  # continue from the observed 10y
@@ -250,12 +255,7 @@ def simulate_block(spec: SimSpec, block: int) -> BlockOut:
             tp += drift[comp, t]
         bday = int(spec.grid_bday[t])
         for occurs, onset, size, hl in ev_terms:
-            active = occurs & (bday >= onset)
-            if hl is None:
-                tp += np.where(active, size, 0.0)
-            else:
-                age = np.maximum(bday - onset, 0)
-                tp += np.where(active, size * np.exp(-np.log(2.0) * age / hl), 0.0)
+            tp += event_effect(occurs, onset, size, hl, bday)
         y = y_all[t]
         np.add(ec, tp, out=y)
         rate_all[t] = rate_eff
