@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import platform
 import re
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -434,8 +435,12 @@ def write_run(result: Result, out_root: str | Path) -> Path:
         write_tables(result.dataset, folder / "tables")
         pngs = {p.stem: p.relative_to(folder) for p in figs if p.suffix == ".png"}
         (folder / "summary.md").write_text(render_summary_md(s, result.dataset, pngs, base=folder))
-        if result.posterior is not None and getattr(result.posterior, "idata", None) is not None:
-            result.posterior.idata.to_netcdf(str(folder / "posterior.nc"), engine="h5netcdf")
+        post = result.posterior
+        if post is not None:
+            if getattr(post, "idata", None) is not None:
+                post.idata.to_netcdf(str(folder / "posterior.nc"), engine="h5netcdf")
+            elif getattr(post, "posterior_file", None) is not None:
+                shutil.copyfile(post.posterior_file, folder / "posterior.nc")
             if result.fit_history is not None:
                 _write_fit_check(result, folder)
         run_info = {

@@ -16,7 +16,7 @@ import os
 import tempfile
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -130,6 +130,10 @@ def fit_key(
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+DRAWS_FILE = "draws.npz"
+DIAGNOSTICS_FILE = "diagnostics.json"
+
+
 def _entry(key: str, root: Path | None = None) -> Path:
     return (root or cache_dir()) / "fits" / key
 
@@ -145,6 +149,59 @@ def load_posterior(key: str, root: Path | None = None) -> arviz.InferenceData | 
     idata = az.from_netcdf(path, engine="h5netcdf")
     idata.load()
     return idata
+
+
+def posterior_file(key: str, root: Path | None = None) -> Path:
+    """Where the cached ``posterior.nc`` of ``key`` lives (it may not exist)."""
+    return _entry(key, root) / POSTERIOR_FILE
+
+
+def load_fast(key: str, root: Path | None = None) -> tuple[dict[str, np.ndarray], dict] | None:
+    """The cached draws and diagnostics of ``key`` without ArviZ or PyMC, or None.
+
+    A cached run needs only these (the engine's draws, summary.json's diagnostics), so it
+    never imports the Bayesian stack; ``posterior.nc`` is copied into the run folder.
+    """
+    folder = _entry(key, root)
+    draws_path, diag_path = folder / DRAWS_FILE, folder / DIAGNOSTICS_FILE
+    if not (draws_path.is_file() and diag_path.is_file() and (folder / POSTERIOR_FILE).is_file()):
+        return None
+    with np.load(draws_path) as npz:
+        values = {k: np.asarray(npz[k], dtype=np.float64) for k in npz.files}
+    diag = json.loads(diag_path.read_text())
+    logger.info("fit cache hit (fast path): %s", folder)
+    return values, diag
+
+
+def _write_atomic(folder: Path, name: str, write: Any) -> Path:
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}-", suffix=".tmp", dir=folder)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        final = folder / name
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return final
+
+
+def store_fast(
+    key: str, values: dict[str, np.ndarray], diagnostics: dict, root: Path | None = None
+) -> None:
+    """Write the draws (``draws.npz``) and diagnostics (``diagnostics.json``) of ``key``."""
+    folder = _entry(key, root)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def _npz(tmp: Path) -> None:
+        with tmp.open("wb") as fh:
+            np.savez(fh, **values)  # type: ignore[arg-type]
+
+    _write_atomic(folder, DRAWS_FILE, _npz)
+    _write_atomic(
+        folder, DIAGNOSTICS_FILE, lambda tmp: tmp.write_text(json.dumps(diagnostics, indent=2))
+    )
 
 
 def store_posterior(key: str, idata: arviz.InferenceData, root: Path | None = None) -> Path:

@@ -57,7 +57,9 @@ class FitResult:
     ----------
     draws : ParameterDraws
         ``source="posterior"``, chains concatenated (chain-major).
-    idata : arviz.InferenceData
+    idata : arviz.InferenceData or None
+        None when a cached fit was reused through the fast path (draws and diagnostics
+        only); ``posterior_file`` then points at the cached ``posterior.nc``.
     diagnostics : Diagnostics
         r_hat_max, ess_bulk_min, ess_tail_min, divergences, max_tree_depth_hits.
     cache_hit : bool
@@ -72,7 +74,7 @@ class FitResult:
     """
 
     draws: ParameterDraws
-    idata: arviz.InferenceData
+    idata: arviz.InferenceData | None
     diagnostics: Diagnostics
     cache_hit: bool
     cache_key: str
@@ -81,6 +83,7 @@ class FitResult:
     sampler: str = "nutpie"
     data_sha256: str = ""
     warnings: list[str] = field(default_factory=list)
+    posterior_file: Path | None = None
 
 
 def fit_history(
@@ -119,6 +122,29 @@ def fit_history(
         draws=draws,
         tune=tune,
     )
+    meta: dict[str, object] = {
+        "sampler": sampler,
+        "cache_key": key,
+        "fit_window": f"{data.start}..{data.end}",
+    }
+    fast = cache.load_fast(key, cache_root) if use_cache else None
+    if fast is not None:
+        values, diag_fast = fast
+        say(f"using the cached fit {key[:12]}")
+        found_fast = problems(diag_fast)  # type: ignore[arg-type]
+        return FitResult(
+            draws=ParameterDraws(values=values, source="posterior", meta=meta),
+            idata=None,
+            diagnostics=diag_fast,  # type: ignore[arg-type]
+            cache_hit=True,
+            cache_key=key,
+            fit_start=data.start,
+            fit_end=data.end,
+            sampler=sampler,
+            data_sha256=cache.history_sha256(history),
+            warnings=found_fast,
+            posterior_file=cache.posterior_file(key, cache_root),
+        )
     idata = cache.load_posterior(key, cache_root) if use_cache else None
     hit = idata is not None
     if idata is None:
@@ -144,13 +170,11 @@ def fit_history(
     found = problems(diag)
     for text in found:
         logger.warning("fit diagnostics: %s", text)
-    meta: dict[str, object] = {
-        "sampler": sampler,
-        "cache_key": key,
-        "fit_window": f"{data.start}..{data.end}",
-    }
+    post_draws = posterior_draws(idata, meta)
+    if use_cache:
+        cache.store_fast(key, post_draws.values, dict(diag), cache_root)
     return FitResult(
-        draws=posterior_draws(idata, meta),
+        draws=post_draws,
         idata=idata,
         diagnostics=diag,
         cache_hit=hit,
@@ -160,6 +184,7 @@ def fit_history(
         sampler=sampler,
         data_sha256=cache.history_sha256(history),
         warnings=found,
+        posterior_file=cache.posterior_file(key, cache_root) if use_cache else None,
     )
 
 
