@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import platform
 import re
 import shutil
@@ -641,7 +642,19 @@ def _write_fit_check(result: Result, folder: Path) -> None:
     from simulator.report import save_figure
     from simulator.report.figures import fit_check
 
-    ppc = posterior_predictive_summary(result.posterior, result.fit_history)
+    post = result.posterior
+    cached = None
+    if getattr(post, "posterior_file", None) is not None:
+        # the check depends only on the fit and its history: keep it with the cached fit
+        cached = Path(post.posterior_file).with_name("fit_check.nc")
+    if cached is not None and cached.is_file():
+        ppc = xr.load_dataset(cached, engine="h5netcdf")
+    else:
+        ppc = posterior_predictive_summary(post, result.fit_history)
+        if cached is not None:
+            tmp = cached.with_name(f".fit_check-{os.getpid()}.tmp")
+            ppc.to_netcdf(tmp, engine="h5netcdf")
+            os.replace(tmp, cached)
     save_figure(fit_check(ppc, result.dataset.attrs), folder / "figures" / "fit_check")
     ppc.to_netcdf(folder / "fit_check.nc", engine="h5netcdf")
 
