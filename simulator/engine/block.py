@@ -62,11 +62,6 @@ def _rng(spec: SimSpec, block: int, stream: int) -> np.random.Generator:
     )
 
 
-def _bin(values: np.ndarray, hist: dict[str, float]) -> np.ndarray:
-    idx = np.floor((values - hist["lo"]) / hist["width"]).astype(np.int64)
-    return np.clip(idx, 0, int(hist["bins"]) - 1)
-
-
 def _hist_by_row(values: np.ndarray, hist: dict[str, float], rows: int = 16) -> np.ndarray:
     """Counts of fixed bins per row of ``values`` (G, n), flattened (G * bins,).
 
@@ -328,13 +323,10 @@ def simulate_block(spec: SimSpec, block: int) -> BlockOut:
         ints["ret_best"] = np.stack(
             [np.bincount(best[c], minlength=n_m) for c in range(len(CURRENCY_ORDER))]
         ).astype(np.int64)
-        offs_r = (np.arange(len(CURRENCY_ORDER) * n_m) * HIST_RETURNS["bins"]).reshape(
-            len(CURRENCY_ORDER), 1, n_m
+        # one row per (currency, month), in the order aggregate.py reshapes them
+        ints["hist_ret"] = _hist_by_row(
+            rets.transpose(0, 2, 1).reshape(len(CURRENCY_ORDER) * n_m, -1), HIST_RETURNS
         )
-        ints["hist_ret"] = np.bincount(
-            (offs_r + _bin(rets, HIST_RETURNS)).ravel(),
-            minlength=len(CURRENCY_ORDER) * n_m * int(HIST_RETURNS["bins"]),
-        ).astype(np.int64)
         floats["hedge_cost_sum"] = np.stack(
             [np.zeros(n_m)] + [res.hedge_cost[c].sum(axis=0) for c in CURRENCY_ORDER[1:]]
         )

@@ -229,20 +229,22 @@ def build_spec(
     if len(bdays) == 0:
         raise loaded.error(("horizon",), f"no business day between as_of {as_of} and {horizon}")
     full = np.concatenate([[_d64(as_of)], bdays])
+    fmonths = full.astype("datetime64[M]")
+    # month ends (last business days); the horizon is one only if the next business day
+    # falls in another month
+    last_is_end = _d64m(next_business_day(full[-1])) != fmonths[-1]
+    fm_end = full[np.r_[fmonths[1:] != fmonths[:-1], last_is_end]]
     effective = np.array([next_business_day(d) for d in remaining], dtype="datetime64[D]")
     entries_dates, entry_months = _entry_dates(as_of, horizon)
     if grid_kind == "daily":
         grid_dates = full
     else:
         fridays = bdays[(bdays.astype("datetime64[D]").view("int64") - 1) % 7 == 0]
-        months = bdays.astype("datetime64[M]")
-        month_end_mask = np.r_[months[1:] != months[:-1], True]
-        extra = [*remaining, *effective, *bdays[month_end_mask], bdays[-1], *entries_dates]
+        extra = [*remaining, *effective, *fm_end, bdays[-1], *entries_dates]
         grid_dates = np.unique(
             np.concatenate([[_d64(as_of)], fridays, np.array(extra, dtype="datetime64[D]")])
         )
         grid_dates = grid_dates[(grid_dates >= _d64(as_of)) & (grid_dates <= bdays[-1])]
-        # snap non-business extras (none expected) onto the business calendar
     grid_bday = np.searchsorted(full, grid_dates, side="left").astype(np.int64)
     step_bdays = np.diff(grid_bday)
     if np.any(step_bdays < 1):
@@ -269,16 +271,10 @@ def build_spec(
         if len(remaining)
         else np.zeros((len(grid_dates), 0))
     )
-    gmonths = grid_dates.astype("datetime64[M]")
-    fmonths = full.astype("datetime64[M]")
-    # the horizon is a month end only if the next business day is in another month
-    last_is_end = _d64m(next_business_day(full[-1])) != fmonths[-1]
-    fm_end = full[np.r_[fmonths[1:] != fmonths[:-1], last_is_end]]
     month_end_at = np.array(
         sorted({_first_at_or_after(grid_dates, d) for d in fm_end if d > _d64(as_of)}),
         dtype=np.int64,
     )
-    del gmonths
 
     # --- beliefs ------------------------------------------------------------------------
     rate0 = sc.snapshot.target_range.midpoint_pp
