@@ -423,13 +423,14 @@ def write_run(result: Result, out_root: str | Path) -> Path:
     import json
 
     from simulator.report import render_summary_md, write_figures, write_tables
-    from simulator.report.rundir import final_path, new_run_id, run_folder
+    from simulator.report.rundir import new_run_id, run_folder
     from simulator.report.summary import summary_json_text
 
     s = result.summary
     run_id = new_run_id(int(s["seed"]))
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    with run_folder(Path(out_root), s["scenario"], run_id) as folder:
+    rf = run_folder(Path(out_root), s["scenario"], run_id)
+    with rf as folder:
         (folder / "summary.json").write_text(summary_json_text(s))
         _to_netcdf(result.dataset, folder / "results.nc")
         figs = write_figures(result.dataset, folder, posterior=_posterior_pairs(result))
@@ -456,7 +457,7 @@ def write_run(result: Result, out_root: str | Path) -> Path:
             "version": __version__,
         }
         (folder / "run.json").write_text(json.dumps(run_info, indent=2) + "\n")
-    final = final_path(folder)
+    final = rf.final
     result.folder = final
     return final
 
@@ -589,7 +590,7 @@ def priors_show(
     from simulator.model.commands import prior_predictive
     from simulator.report import cut_distribution, fan_chart, save_figure
     from simulator.report.figures import posterior_densities
-    from simulator.report.rundir import final_path, new_run_id, run_folder
+    from simulator.report.rundir import new_run_id, run_folder
 
     loaded = load_priors(priors_path)
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(2**31,))))
@@ -611,7 +612,8 @@ def priors_show(
             notes=[f"prior predictive: dynamics drawn from {loaded.path.name}"],
         )
         result = run(sc, paths=paths, seed=seed, draws=parameter_draws(sc, seed))
-    with run_folder(Path(out_root), f"priors-{loaded.path.stem}", new_run_id(seed)) as folder:
+    rf = run_folder(Path(out_root), f"priors-{loaded.path.stem}", new_run_id(seed))
+    with rf as folder:
         values = {k: pp[k].values for k in loaded.config.parameters.model_fields}
         fig = posterior_densities(
             values,
@@ -633,7 +635,7 @@ def priors_show(
             save_figure(
                 cut_distribution(result.dataset), folder / "figures" / "implied_cut_distribution"
             )
-    return final_path(folder)
+    return rf.final
 
 
 def _write_fit_check(result: Result, folder: Path) -> None:
@@ -711,12 +713,13 @@ def write_compare(results: list[Result], out_root: str | Path) -> Path:
     import json
 
     from simulator.report import compare_figures, compare_table, compare_table_md, save_figure
-    from simulator.report.rundir import final_path, new_run_id, run_folder
+    from simulator.report.rundir import new_run_id, run_folder
 
     seed = int(results[0].summary["seed"])
     run_id = new_run_id(seed)
     root = Path(out_root)
-    with run_folder(root, "", f"compare-{run_id}") as folder:
+    rf = run_folder(root, "", f"compare-{run_id}")
+    with rf as folder:
         figs = compare_figures([r.dataset for r in results])
         for name, fig in figs.items():
             save_figure(fig, folder / "figures" / name)
@@ -730,7 +733,7 @@ def write_compare(results: list[Result], out_root: str | Path) -> Path:
         (folder / "summaries.json").write_text(
             json.dumps({s["scenario"]: s for s in summaries}, indent=2, sort_keys=True) + "\n"
         )
-    final = final_path(folder)
+    final = rf.final
     return final
 
 

@@ -467,7 +467,7 @@ def run_sweep(
     import time
 
     from simulator import api
-    from simulator.report.rundir import final_path, new_run_id, run_folder
+    from simulator.report.rundir import new_run_id, run_folder
 
     t0 = time.perf_counter()
     loaded = load_sweep(path)
@@ -543,7 +543,8 @@ def run_sweep(
     root = Path(out_root)
     run_id = f"sweep-{loaded.name}-{new_run_id(int(seed))}"
     # run_folder builds <parent>/<name>/<id>; parent/name = ROOT gives ROOT/sweep-<id>
-    with run_folder(root.parent, root.name, run_id) as folder:
+    rf = run_folder(root.parent, root.name, run_id)
+    with rf as folder:
         (folder / "summary.json").write_text(summary_json_text(summary))
         _sweep_netcdf(ds, folder / "sweep.nc")
         (folder / "sweep.csv").write_text(sweep_table(ds))
@@ -556,7 +557,7 @@ def run_sweep(
             "dask": address is not None,
         }
         (folder / "run.json").write_text(json.dumps(run_info, indent=2) + "\n")
-    result.folder = final_path(folder)
+    result.folder = rf.final
     return result
 
 

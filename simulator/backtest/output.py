@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from simulator.report.rundir import final_path, new_run_id, run_folder
+from simulator.report.rundir import new_run_id, run_folder
 from simulator.report.style import save_figure
 
 if TYPE_CHECKING:
@@ -47,7 +47,8 @@ def write_backtest(result: BacktestResult, root: Path) -> Path:
     doc = result.summary
     root = Path(root).resolve()
     run_id = "backtest-" + new_run_id(int(doc["settings"]["seed"]))
-    with run_folder(root.parent, root.name, run_id) as folder:
+    rf = run_folder(root.parent, root.name, run_id)
+    with rf as folder:
         (folder / "backtest.json").write_text(to_json(doc), encoding="utf-8")
         score_table(doc).to_csv(folder / "scores.csv", index=False, float_format="%.6g")
         result.forecasts.to_csv(folder / "forecasts.csv", index=False, float_format="%.6g")
@@ -72,4 +73,4 @@ def write_backtest(result: BacktestResult, root: Path) -> Path:
         (folder / "run.json").write_text(
             json.dumps(run, indent=2, default=str) + "\n", encoding="utf-8"
         )
-    return final_path(folder)
+    return rf.final

@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -20,41 +18,56 @@ def new_run_id(seed: int, now: dt.datetime | None = None) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-s{seed}"
 
 
-@contextmanager
-def run_folder(root: Path, name: str, run_id: str) -> Iterator[Path]:
-    """Yield a partial folder; on success rename it to ROOT/name/run-id (a fresh name).
+class run_folder:
+    """A run folder built as ROOT/name/.<run-id>.partial and renamed on success.
 
-    Raises
-    ------
-    FileExistsError
-        Never silently: if the final name exists a suffix is added instead.
+    ``with`` yields the partial folder to write into. On success it is renamed to
+    ROOT/name/<run-id> (a suffix is added rather than overwrite an existing folder) and
+    :attr:`final` says where; on an error or Ctrl-C the partial folder, and the ``name``
+    folder if this run created it and left it empty, are removed and the error propagates.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> rf = run_folder(Path(tempfile.mkdtemp()), "demo", "r1")
+    >>> with rf as folder:
+    ...     _ = (folder / "a.txt").write_text("x")
+    >>> rf.final.name
+    'r1'
     """
-    parent = Path(root) / name
-    created_parent = not parent.exists()
-    parent.mkdir(parents=True, exist_ok=True)
-    partial = parent / f".{run_id}.partial"
-    if partial.exists():
-        shutil.rmtree(partial)
-    partial.mkdir()
-    try:
-        yield partial
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        if created_parent and parent.exists() and not any(parent.iterdir()):
-            parent.rmdir()
-        raise
-    final = parent / run_id
-    k = 1
-    while final.exists():
-        final = parent / f"{run_id}-{k}"
-        k += 1
-    os.replace(partial, final)
-    _last_final[str(partial)] = final
 
+    def __init__(self, root: str | Path, name: str, run_id: str) -> None:
+        self.parent = Path(root) / name
+        self.run_id = run_id
+        self.partial = self.parent / f".{run_id}.partial"
+        self._final: Path | None = None
+        self._created_parent = False
 
-_last_final: dict[str, Path] = {}
+    def __enter__(self) -> Path:
+        self._created_parent = not self.parent.exists()
+        self.parent.mkdir(parents=True, exist_ok=True)
+        if self.partial.exists():
+            shutil.rmtree(self.partial)
+        self.partial.mkdir()
+        return self.partial
 
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is not None:
+            shutil.rmtree(self.partial, ignore_errors=True)
+            if self._created_parent and self.parent.exists() and not any(self.parent.iterdir()):
+                self.parent.rmdir()
+            return
+        final = self.parent / self.run_id
+        k = 1
+        while final.exists():
+            final = self.parent / f"{self.run_id}-{k}"
+            k += 1
+        os.replace(self.partial, final)
+        self._final = final
 
-def final_path(partial: Path) -> Path:
-    """Where a partial folder ended up after :func:`run_folder` closed."""
-    return _last_final[str(partial)]
+    @property
+    def final(self) -> Path:
+        """Where the folder ended up (after a successful ``with``)."""
+        if self._final is None:
+            raise RuntimeError("the run folder is not complete")
+        return self._final
