@@ -351,7 +351,8 @@ def _fit(
     from simulator.data.history import monthly_history
 
     history = monthly_history(data_dir, as_of, start=res.fit_start or "1990-01")
-    return res.draws, diag, res, data_sha, history
+    assert res.draws_as_of is not None
+    return res.draws_as_of, diag, res, data_sha, history
 
 
 def assumptions(sc: LoadedScenario, spec: Any) -> list[str]:

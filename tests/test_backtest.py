@@ -28,7 +28,7 @@ from simulator.backtest.origin import (
 from simulator.backtest.output import write_backtest
 from simulator.backtest.run import BacktestResult, forecast_tables, score_forecasts
 from simulator.data.history import monthly_history
-from simulator.model.kalman import kalman_filter, log_likelihood
+from simulator.model.kalman import FilterResult, inflation_loglik, kalman_filter
 from simulator.model.statespace import fit_data, simulate_history
 
 PARAMS = dict(
@@ -42,6 +42,9 @@ PARAMS = dict(
     term_premium_shock_pp=0.2,
     y10_noise_pp=0.15,
     acm_noise_pp=0.1,
+    acm_noise_persistence=0.9,
+    neutral_rate_shock_pp=0.05,
+    term_premium_mean_shock_pp=0.03,
 )
 
 
@@ -59,37 +62,58 @@ def _draws(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
 # --------------------------------------------------------------------------------------
 
 
-def test_vectorised_filter_equals_the_model_filter() -> None:
+def test_nowcast_months_equal_filtering_the_nowcast_explicitly() -> None:
+    """Trailing months without core PCE use rho^k g_last in EC (and are left out of the
+    inflation likelihood): the same as filtering a window with those values filled in."""
     rng = np.random.default_rng(3)
     hist = simulate_history(PARAMS, 60, rng=rng, acm_missing=np.arange(60) % 7 == 0)
     data = fit_data(hist)
-    fi = FilterInput(
-        data.y10, data.y10_mask, data.policy_rate, data.inflation_gap, data.acm_tp, data.acm_mask
-    )
+    gap = data.inflation_gap.copy()
+    gap[-2:] = np.nan
+    fi = FilterInput(data.y10, data.y10_mask, data.policy_rate, gap, data.acm_tp, data.acm_mask)
     draws = _draws(5, rng)
     state = filter_state(draws, fi)
     lls = loglik_batch(draws, fi)
+    assert state.pce_lag == 2 and state.g_last == data.inflation_gap[-3]
     for d in range(5):
         p = {k: float(v[d]) for k, v in draws.items()}
-        ref = kalman_filter(p, data)
-        assert state.mean[d] == pytest.approx(ref.filtered_mean[-1], rel=1e-10, abs=1e-12)
-        assert state.var[d] == pytest.approx(ref.filtered_var[-1], rel=1e-10)
-        assert lls[d] == pytest.approx(log_likelihood(p, data), rel=1e-10)
+        filled = data.inflation_gap.copy()
+        filled[-2:] = data.inflation_gap[-3] * p["inflation_persistence"] ** np.arange(1, 3)
+        ref = kalman_filter(
+            p,
+            y10=data.y10,
+            y10_mask=data.y10_mask,
+            policy_rate=data.policy_rate,
+            inflation_gap=filled,
+            acm_tp=data.acm_tp,
+            acm_mask=data.acm_mask,
+        )
+        np.testing.assert_allclose(state.mean[d], ref.mean[0], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(state.cov[d], ref.cov[0], rtol=1e-10, atol=1e-14)
+        infl = inflation_loglik(p, data.inflation_gap[:-2])[0]  # public prints only
+        assert lls[d] == pytest.approx(infl + ref.loglik[0], rel=1e-10)
 
 
 def test_zero_shocks_give_the_deterministic_path() -> None:
+    """No shocks: x decays from its filtered mean, n and m stay, g decays (1 month lag)."""
     p = {k: np.full(1, v) for k, v in PARAMS.items()}
+    state = FilterResult(
+        loglik=np.zeros(1),
+        mean=np.array([[0.5, 0.3, 3.1, 1.25]]),
+        cov=np.zeros((1, 4, 4)),
+        g_last=1.0,
+        pce_lag=1,
+    )
     z = np.zeros((1, 3))
     y = simulate_paths(
         p,
-        np.array([0.5]),
-        np.array([0.0]),
-        1.0,
-        1,
+        state,
+        np.zeros(1, dtype=np.intp),
         np.full((1, 3), 2.0),
-        z_state=np.zeros(1),
+        z_state=np.zeros((1, 3)),
         e_inflation=np.zeros((1, 4)),
         u_term_premium=z,
+        eta_neutral=np.zeros((1, 3, 2)),
         v_noise=z,
     )
     from simulator.model.statespace import expectations_weight_A, inflation_weight_B
@@ -99,8 +123,8 @@ def test_zero_shocks_give_the_deterministic_path() -> None:
     rho, phi = PARAMS["inflation_persistence"], PARAMS["term_premium_persistence"]
     for k in range(3):
         g = rho ** (k + 2)
-        ec = 3.2 + (2.0 - 3.2) * a + 0.4 * g * b
-        assert y[0, k] == pytest.approx(ec + 1.2 + 0.5 * phi ** (k + 1), rel=1e-12)
+        ec = 3.1 + (2.0 - 3.1) * a + 0.4 * g * b
+        assert y[0, k] == pytest.approx(ec + 1.25 + 0.5 * phi ** (k + 1), rel=1e-12)
 
 
 def test_beliefs_respect_the_floor_and_follow_the_spread() -> None:

@@ -333,7 +333,7 @@ def _check_text(tmp_path: Path, text: str | bytes) -> list[str]:
 def test_nan_and_inf_are_refused(tmp_path: Path) -> None:
     text = (REPO / "priors" / "default.yaml").read_text()
     bad = text.replace(
-        "neutral_rate_pp: {dist: Normal, mu: 3.0", "neutral_rate_pp: {dist: Normal, mu: .nan"
+        "neutral_rate_pp: {dist: Normal, mu: 4.0", "neutral_rate_pp: {dist: Normal, mu: .nan"
     )
     (msg,) = _check_text(tmp_path, bad)
     assert msg.endswith("parameters.neutral_rate_pp.mu: expected a finite number, found nan")

@@ -424,6 +424,31 @@ def test_term_premium_variance_matches_the_exact_ar1(grid: str) -> None:
 
 
 @pytest.mark.parametrize("grid", ["daily", "weekly"])
+def test_term_premium_mean_walk_has_the_random_walk_variance(grid: str) -> None:
+    # sigma_tp = 0 and sigma_m > 0: TP_h = mu_tp + sigma_m sqrt(h / 21) Z exactly
+    sigma_m = 0.2
+    sc = load("constant.yaml")
+    spec = build_spec(
+        sc.scenario,
+        fixed_draws(**CARRY, term_premium_mean_shock_pp=sigma_m),
+        paths=BLOCK_SIZE,
+        seed=23,
+        grid=grid,
+    )
+    spec.thin_paths = BLOCK_SIZE
+    paths = run_blocks(spec, threads=1).thin
+    assert paths is not None
+    n = paths.shape[0]
+    for target in (5, 63, int(spec.grid_bday[-1])):
+        t = int(np.searchsorted(spec.grid_bday, target))
+        var = sigma_m**2 * int(spec.grid_bday[t]) / 21
+        # chi-square s.e. of a sample variance: var sqrt(2 / (n - 1)); 4 s.e.
+        assert abs(paths[:, t].var(ddof=1) - var) < 4 * var * math.sqrt(2.0 / (n - 1)), (grid, t)
+        # s.e. of the mean sqrt(var / n); 4 s.e.
+        assert abs(paths[:, t].mean() - 4.30) < 4 * math.sqrt(var / n), (grid, t)
+
+
+@pytest.mark.parametrize("grid", ["daily", "weekly"])
 def test_touch_on_a_random_walk_matches_the_bgk_shifted_closed_form(grid: str) -> None:
     # phi = 1, n* = r, no cuts, zero gap: the 10y is 4.30 + a driftless Gaussian random
     # walk with daily s.d. sigma_d = sigma_tp / sqrt(21), monitored at daily closes.

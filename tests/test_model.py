@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from simulator.config.schema import PARAMETERS, PriorsFile
 from simulator.model import cache
 from simulator.model.commands import (
     FitResult,
+    _as_of,
     fit_history,
     posterior_predictive_summary,
     prior_predictive,
@@ -53,6 +55,15 @@ TRUE = {
     "term_premium_shock_pp": 0.2,
     "y10_noise_pp": 0.15,
     "acm_noise_pp": 0.25,
+    "acm_noise_persistence": 0.8,
+    "neutral_rate_shock_pp": 0.06,
+    "term_premium_mean_shock_pp": 0.04,
+}
+OLD_MODEL = {
+    **TRUE,
+    "acm_noise_persistence": 0.0,
+    "neutral_rate_shock_pp": 0.0,
+    "term_premium_mean_shock_pp": 0.0,
 }
 
 
@@ -132,33 +143,57 @@ def test_pytensor_weights_equal_numpy() -> None:
 
 
 def _direct_loglik(p: dict[str, float], history: pd.DataFrame) -> float:
-    """Stack the observed 10y and ACM values and evaluate one big MVN (no filter)."""
+    """Stack the observed 10y and ACM values and evaluate one big MVN (no filter).
+
+    Covariances straight from the model's definition: x stationary AR(1), a stationary
+    AR(1), n and m random walks from known starts (cov = sigma^2 min(i, j), i from 0).
+    """
     d = fit_data(history)
     n = d.n_months
+    idx = np.arange(n)
+    lags = np.abs(np.subtract.outer(idx, idx))
     phi, s_tp = p["term_premium_persistence"], p["term_premium_shock_pp"]
-    lags = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
-    sx = s_tp**2 / (1 - phi**2) * phi**lags  # stationary AR(1) covariance
+    psi, s_a = p["acm_noise_persistence"], p["acm_noise_pp"]
+    cx = s_tp**2 / (1 - phi**2) * phi**lags
+    ca = s_a**2 * psi**lags
+    walk = np.minimum.outer(idx, idx).astype(float)
+    cn = p["neutral_rate_shock_pp"] ** 2 * walk
+    cm = p["term_premium_mean_shock_pp"] ** 2 * walk
     a = float(expectations_weight_A(p["mean_reversion_per_year"]))
     b = float(inflation_weight_B(p["inflation_persistence"]))
-    ec = p["neutral_rate_pp"] + (d.policy_rate - p["neutral_rate_pp"]) * a
-    ec = ec + p["inflation_loading"] * d.inflation_gap * b
+    ec0 = p["neutral_rate_pp"] + (d.policy_rate - p["neutral_rate_pp"]) * a
+    ec0 = ec0 + p["inflation_loading"] * d.inflation_gap * b
     iy, ia = np.flatnonzero(d.y10_mask), np.flatnonzero(d.acm_mask)
-    obs = np.concatenate([d.y10[iy] - ec[iy], d.acm_tp[ia]]) - p["term_premium_mean_pp"]
-    rows = np.concatenate([iy, ia])
-    noise = np.concatenate(
-        [np.full(iy.size, p["y10_noise_pp"] ** 2), np.full(ia.size, p["acm_noise_pp"] ** 2)]
+    obs = np.concatenate([d.y10[iy] - ec0[iy], d.acm_tp[ia]]) - p["term_premium_mean_pp"]
+    cyy = cx + (1 - a) ** 2 * cn + cm + p["y10_noise_pp"] ** 2 * np.eye(n)
+    caa = cx + ca + cm
+    cya = cx + cm
+    cov = np.block(
+        [[cyy[np.ix_(iy, iy)], cya[np.ix_(iy, ia)]], [cya[np.ix_(ia, iy)], caa[np.ix_(ia, ia)]]]
     )
-    cov = sx[np.ix_(rows, rows)] + np.diag(noise)
-    yields = stats.multivariate_normal(mean=np.zeros(rows.size), cov=cov).logpdf(obs)
+    yields = stats.multivariate_normal(mean=np.zeros(obs.size), cov=cov).logpdf(obs)
     g = d.inflation_gap
     infl = stats.norm(p["inflation_persistence"] * g[:-1], p["inflation_shock_pp"]).logpdf(g[1:])
     return float(yields + infl.sum())
 
 
+@pytest.mark.parametrize("params", [TRUE, OLD_MODEL], ids=["statespace-3", "one-state"])
 @pytest.mark.parametrize(("gaps", "acm"), [(False, True), (True, True), (False, False)])
-def test_numpy_kalman_equals_direct_mvn(gaps: bool, acm: bool) -> None:
+def test_numpy_kalman_equals_direct_mvn(gaps: bool, acm: bool, params: dict[str, float]) -> None:
     h = _history(24, seed=3, gaps=gaps, acm=acm)
-    assert log_likelihood(TRUE, fit_data(h)) == pytest.approx(_direct_loglik(TRUE, h), abs=1e-8)
+    got = float(log_likelihood(params, fit_data(h))[0])
+    assert got == pytest.approx(_direct_loglik(params, h), abs=1e-8)
+
+
+def test_numpy_kalman_is_vectorised_over_draws() -> None:
+    d = fit_data(_history(30, seed=7, gaps=True))
+    draws = {k: np.array([v, v * 1.1, v * 0.9]) for k, v in TRUE.items()}
+    for name in ("inflation_persistence", "term_premium_persistence", "acm_noise_persistence"):
+        draws[name] = TRUE[name] * np.array([1.0, 0.98, 0.9])  # stay inside (0, 1)
+    batch = log_likelihood(draws, d)
+    for j in range(3):
+        one = {k: float(v[j]) for k, v in draws.items()}
+        assert batch[j] == pytest.approx(float(log_likelihood(one, d)[0]), rel=1e-12)
 
 
 @pytest.mark.parametrize("gaps", [False, True])
@@ -182,22 +217,42 @@ def test_pytensor_scan_equals_numpy_kalman(gaps: bool) -> None:
             value = transform.forward(value, *rv.owner.inputs).eval(mode="FAST_COMPILE")
         point[model.rvs_to_values[rv].name] = value
     scan_ll = float(fn(point))
-    assert scan_ll == pytest.approx(log_likelihood(TRUE, d), abs=1e-8)
+    assert scan_ll == pytest.approx(float(log_likelihood(TRUE, d)[0]), abs=1e-8)
     assert scan_ll == pytest.approx(_direct_loglik(TRUE, h), abs=1e-8)
 
 
 def test_filter_and_smoother_moments() -> None:
     d = fit_data(_history(60, seed=5, gaps=True))
-    res = kalman_filter(TRUE, d)
+    res = kalman_filter(
+        TRUE,
+        y10=d.y10,
+        y10_mask=d.y10_mask,
+        policy_rate=d.policy_rate,
+        inflation_gap=d.inflation_gap,
+        acm_tp=d.acm_tp,
+        acm_mask=d.acm_mask,
+        history=True,
+    )
+    assert res.filtered_cov is not None and res.predicted_cov is not None
+    assert res.predicted_mean is not None and res.filtered_mean is not None
     sm, sv = kalman_smoother(TRUE, d)
-    assert np.all(res.filtered_var <= res.predicted_var + 1e-15)
-    assert np.all(sv <= res.filtered_var + 1e-15)  # more data, less uncertainty
-    assert sm[-1] == res.filtered_mean[-1] and sv[-1] == res.filtered_var[-1]
+    diag = np.diagonal
+    # more data, less uncertainty, state by state
+    assert np.all(
+        diag(res.filtered_cov, axis1=2, axis2=3)
+        <= diag(res.predicted_cov, axis1=2, axis2=3) + 1e-12
+    )
+    assert np.all(diag(sv, axis1=2, axis2=3) <= diag(res.filtered_cov, axis1=2, axis2=3) + 1e-12)
+    np.testing.assert_array_equal(sm[:, -1], res.filtered_mean[:, -1])
     stationary = TRUE["term_premium_shock_pp"] ** 2 / (1 - TRUE["term_premium_persistence"] ** 2)
-    assert res.predicted_var[0] == pytest.approx(stationary)
-    m, v = res.forecast(TRUE["term_premium_persistence"], TRUE["term_premium_shock_pp"], 600)
-    assert v == pytest.approx(stationary, rel=1e-9) and abs(m) < 1e-12
-    assert inflation_loglik(TRUE, d) + res.loglik == pytest.approx(log_likelihood(TRUE, d))
+    assert res.predicted_cov[0, 0, 0, 0] == pytest.approx(stationary)
+    assert res.predicted_cov[0, 0, 1, 1] == pytest.approx(TRUE["acm_noise_pp"] ** 2)
+    # the random walks start known: n_1 = n*, m_1 = mu_tp
+    assert res.predicted_mean[0, 0, 2] == TRUE["neutral_rate_pp"]
+    assert res.predicted_mean[0, 0, 3] == TRUE["term_premium_mean_pp"]
+    assert res.predicted_cov[0, 0, 2, 2] == 0.0 and res.predicted_cov[0, 0, 3, 3] == 0.0
+    total = inflation_loglik(TRUE, d.inflation_gap) + res.loglik
+    assert total[0] == pytest.approx(float(log_likelihood(TRUE, d)[0]))
 
 
 # --------------------------------------------------------------------------------------
@@ -462,6 +517,7 @@ def _fake_result(history: pd.DataFrame) -> FitResult:
     )
     return FitResult(
         draws=draws,
+        draws_as_of=_as_of(draws, d, "12" * 32),
         idata=idata,
         diagnostics=diagnose(idata),
         cache_hit=False,
@@ -489,7 +545,11 @@ def test_export_writes_loadable_calibrated_priors(tmp_path: Path) -> None:
     loaded = load_priors(out).config
     assert loaded.calibrated is not None and loaded.calibrated.command == "make calibrate"
     assert loaded.joint is not None and loaded.joint.parameters == list(PARAMETERS)
-    z = to_unconstrained("neutral_rate_pp", result.draws.values["neutral_rate_pp"])
+    # the levels are recorded as of the window's end, where a simulation starts
+    assert result.draws_as_of is not None
+    as_of = result.draws_as_of.values["neutral_rate_pp"]
+    assert np.abs(as_of - result.draws.values["neutral_rate_pp"]).max() > 0.05
+    z = to_unconstrained("neutral_rate_pp", as_of)
     assert loaded.joint.mean[3] == pytest.approx(z.mean(), rel=1e-8)
     assert loaded.parameters.inflation_persistence.dist == "Beta"
     assert loaded.parameters.mean_reversion_per_year.dist == "LogNormal"
@@ -508,3 +568,28 @@ def test_posterior_predictive_summary_dims() -> None:
     assert np.isnan(ds["acm_tp_observed"].values[2])
     lo, mid, hi = (ds["term_premium"].sel(quantile=q).values for q in (0.05, 0.5, 0.95))
     assert np.all(lo <= mid) and np.all(mid <= hi)
+
+
+def test_levels_at_end_follow_the_filter_and_keep_fixed_levels() -> None:
+    """Moved levels are draws from the filtered (n_T, m_T): their mean over many copies of
+    one draw is the filter's mean within 4 s.e.; with sigma_n = sigma_m = 0 nothing moves."""
+    from simulator.model.kalman import filter_data, levels_at_end
+
+    d = fit_data(_history(48, seed=21))
+    k = 4000
+    draws = {name: np.full(k, value) for name, value in TRUE.items()}
+    moved = levels_at_end(draws, d, np.random.default_rng(1))
+    res = filter_data(TRUE, d)
+    for name, j in (("neutral_rate_pp", 2), ("term_premium_mean_pp", 3)):
+        sd = math.sqrt(res.cov[0, j, j])
+        assert sd > 0.0
+        # s.e. of a mean of k draws: sd / sqrt(k)
+        assert abs(moved[name].mean() - res.mean[0, j]) < 4 * sd / math.sqrt(k)
+        assert moved[name].std() == pytest.approx(sd, rel=4 / math.sqrt(2 * k))
+    fixed = levels_at_end(
+        {name: np.full(3, value) for name, value in OLD_MODEL.items()},
+        d,
+        np.random.default_rng(1),
+    )
+    np.testing.assert_array_equal(fixed["neutral_rate_pp"], OLD_MODEL["neutral_rate_pp"])
+    np.testing.assert_array_equal(fixed["term_premium_mean_pp"], OLD_MODEL["term_premium_mean_pp"])

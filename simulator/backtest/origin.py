@@ -205,14 +205,13 @@ def forecast_origin(
         u = rng.standard_t(nu, (n_paths, MAX_HORIZON)) * np.sqrt((nu - 2.0) / nu)
     paths = simulate_paths(
         params,
-        state.mean[pick],
-        state.var[pick],
-        state.g_last,
-        lag,
+        state,
+        pick,
         policy,
-        z_state=rng.standard_normal(n_paths),
+        z_state=rng.standard_normal((n_paths, 3)),
         e_inflation=rng.standard_normal((n_paths, lag + MAX_HORIZON)),
         u_term_premium=u,
+        eta_neutral=rng.standard_normal((n_paths, MAX_HORIZON, 2)),
         v_noise=rng.standard_normal((n_paths, MAX_HORIZON)),
     )
     rw = od.y0 + od.rw_sd * np.cumsum(rng.standard_normal((n_paths, MAX_HORIZON)), axis=1)
@@ -224,7 +223,8 @@ def forecast_origin(
         "belief_tilt": binfo.tilt,
         "meetings": n_meet,
         "pce_lag": lag,
-        "tp_state_mean": float(np.mean(state.mean)),
+        "tp_state_mean": float(np.mean(state.mean[:, 0])),
+        "neutral_state_mean": float(np.mean(state.mean[:, 2])),
         "policy_change_12m_mean": float(np.mean(policy[:, -1] - od.rate0)),
     }
     return OriginForecast(

@@ -286,6 +286,8 @@ def _default_text(info: FieldInfo) -> str:
 def _value_text(value: Any) -> str:
     if value is None:
         return "null (none)"
+    if isinstance(value, BaseModel) and getattr(value, "dist", None) == "Fixed":
+        return f"`{{dist: Fixed, value: {value.value:g}}}`"  # type: ignore[attr-defined]
     if isinstance(value, BaseModel):
         return "its keys' defaults"
     if isinstance(value, dict):

@@ -244,13 +244,33 @@ PARAMETERS: dict[str, tuple[str, Domain, str]] = {
         "real",
         "loading of the 10y expectations component on the discounted inflation gap",
     ),
-    "neutral_rate_pp": ("n_star", "real", "neutral policy rate the short rate reverts to, %"),
+    "neutral_rate_pp": (
+        "n_star",
+        "real",
+        "neutral policy rate the short rate reverts to, %: in a fit, its level in the first "
+        "month of the window; in a calibrated file, its level at the as-of date",
+    ),
+    "neutral_rate_shock_pp": (
+        "sigma_n",
+        "nonnegative",
+        "monthly innovation standard deviation of the neutral rate (a random walk), pp",
+    ),
     "mean_reversion_per_year": (
         "kappa",
         "positive",
         "speed of reversion of the expected short rate to neutral, per year",
     ),
-    "term_premium_mean_pp": ("mu_tp", "real", "long-run mean of the 10y term premium, pp"),
+    "term_premium_mean_pp": (
+        "mu_tp",
+        "real",
+        "mean the 10y term premium reverts to, pp: in a fit, its level in the first month of "
+        "the window; in a calibrated file, its level at the as-of date",
+    ),
+    "term_premium_mean_shock_pp": (
+        "sigma_m",
+        "nonnegative",
+        "monthly innovation standard deviation of the term-premium mean (a random walk), pp",
+    ),
     "term_premium_persistence": (
         "phi",
         "unit",
@@ -269,9 +289,23 @@ PARAMETERS: dict[str, tuple[str, Domain, str]] = {
     "acm_noise_pp": (
         "sigma_acm",
         "nonnegative",
-        "observation noise of the ACM 10y term premium as a measure of TP, pp",
+        "standard deviation of the ACM 10y term premium's disagreement with TP, pp",
+    ),
+    "acm_noise_persistence": (
+        "psi",
+        "unit",
+        "monthly AR(1) coefficient of the ACM term premium's disagreement with TP "
+        "(0: independent month to month)",
     ),
 }
+OPTIONAL_PARAMETERS: dict[str, float] = {
+    "neutral_rate_shock_pp": 0.0,
+    "term_premium_mean_shock_pp": 0.0,
+    "acm_noise_persistence": 0.0,
+}
+"""Parameters a priors file may omit (Fixed at this value: the model before
+``macrosim-statespace-3``, which is what calibrated files written then were fitted with)."""
+
 _DOMAIN_BOUNDS: dict[str, tuple[float, float]] = {
     "real": (-math.inf, math.inf),
     "positive": (0.0, math.inf),
@@ -304,12 +338,29 @@ class DynamicsPriors(Strict):
     inflation_shock_pp: Prior = _param_field("inflation_shock_pp")
     inflation_loading: Prior = _param_field("inflation_loading")
     neutral_rate_pp: Prior = _param_field("neutral_rate_pp")
+    neutral_rate_shock_pp: Prior = Field(
+        default_factory=lambda: Fixed(dist="Fixed", value=0.0),
+        description=_param_field("neutral_rate_shock_pp").description
+        + "; omitted: Fixed 0 (a constant neutral rate, the model before "
+        "macrosim-statespace-3)",
+    )
     mean_reversion_per_year: Prior = _param_field("mean_reversion_per_year")
     term_premium_mean_pp: Prior = _param_field("term_premium_mean_pp")
+    term_premium_mean_shock_pp: Prior = Field(
+        default_factory=lambda: Fixed(dist="Fixed", value=0.0),
+        description=_param_field("term_premium_mean_shock_pp").description
+        + "; omitted: Fixed 0 (a constant mean, the model before macrosim-statespace-3)",
+    )
     term_premium_persistence: Prior = _param_field("term_premium_persistence")
     term_premium_shock_pp: Prior = _param_field("term_premium_shock_pp")
     y10_noise_pp: Prior = _param_field("y10_noise_pp")
     acm_noise_pp: Prior = _param_field("acm_noise_pp")
+    acm_noise_persistence: Prior = Field(
+        default_factory=lambda: Fixed(dist="Fixed", value=0.0),
+        description=_param_field("acm_noise_persistence").description
+        + "; omitted: Fixed 0, the model before macrosim-statespace-3 "
+        "(calibrated files written then were fitted so)",
+    )
 
     @model_validator(mode="after")
     def _domains(self) -> DynamicsPriors:

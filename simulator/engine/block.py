@@ -8,6 +8,7 @@ per block and added in block order by :mod:`simulator.engine.aggregate`.
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 
@@ -23,13 +24,15 @@ from simulator.core.barrier import (
 from simulator.core.expectations import (
     HORIZON_MONTHS,
     expectations_component,
+    expectations_weight_A,
     inflation_weight_B,
 )
 from simulator.core.strategies import strategy_returns
-from simulator.core.term_premium import ar1_step, event_effect
+from simulator.core.term_premium import BDAYS_PER_MONTH, ar1_step, event_effect
 from simulator.engine.setup import (
     STREAM_EVENTS,
     STREAM_INFLATION,
+    STREAM_LEVELS,
     STREAM_MIXTURE,
     STREAM_PARAMS,
     STREAM_POLICY,
@@ -109,6 +112,12 @@ def simulate_block(spec: SimSpec, block: int) -> BlockOut:
     infl_load = par["inflation_loading"] * inflation_weight_B(rho)
     phi = par["term_premium_persistence"]
     sigma_tp = par["term_premium_shock_pp"]
+    # the neutral rate and the term-premium mean are random walks from their as-of levels
+    # (monthly s.d. sigma_n, sigma_m; sqrt(k / 21) over k business days). Their stream is
+    # drawn only when one moves, so fixed levels give the same paths as before.
+    sigma_n = par["neutral_rate_shock_pp"]
+    sigma_m = par["term_premium_mean_shock_pp"]
+    walks = bool(np.any(sigma_n > 0) or np.any(sigma_m > 0))
 
     # --- policy placements ----------------------------------------------------------------
     rng_pol = _rng(spec, block, STREAM_POLICY)
@@ -124,6 +133,9 @@ def simulate_block(spec: SimSpec, block: int) -> BlockOut:
     # --- shocks ---------------------------------------------------------------------------
     infl_shocks = _rng(spec, block, STREAM_INFLATION).standard_normal((len(spec.month_end_at), n))
     tp_shocks = _rng(spec, block, STREAM_TP).standard_normal((g_count - 1, n))
+    level_shocks = (
+        _rng(spec, block, STREAM_LEVELS).standard_normal((g_count - 1, 2, n)) if walks else None
+    )
     rng_ev = _rng(spec, block, STREAM_EVENTS)
     n_ev = max((len(c.events) for c in spec.components), default=0)
     ev_u = rng_ev.random((n_ev, 2, n))
@@ -190,7 +202,15 @@ def simulate_block(spec: SimSpec, block: int) -> BlockOut:
     month_keys = np.unique(months)
     month_of = np.searchsorted(month_keys, months)
     first_touch = np.zeros((n_lv, len(month_keys)))
-    sigma_br = bridge_sigma(daily_sigma_from_monthly(sigma_tp, phi)) if spec.weekly else None
+    sigma_br = None
+    if spec.weekly:
+        # the bridge's daily s.d.: the TP deviation's plus the level walks' (the neutral
+        # rate's weight in the 10y taken as 1 - A(kappa), its weight in the fit)
+        daily_var = (
+            daily_sigma_from_monthly(sigma_tp, phi) ** 2
+            + (sigma_m**2 + ((1.0 - expectations_weight_A(kappa)) * sigma_n) ** 2) / BDAYS_PER_MONTH
+        )
+        sigma_br = bridge_sigma(np.sqrt(daily_var))
     shifted = (
         [bgk_shifted_level(lv, spec.y10_0_pp, sigma_br) for lv in spec.levels]
         if sigma_br is not None
@@ -211,6 +231,10 @@ def simulate_block(spec: SimSpec, block: int) -> BlockOut:
                 rate_eff = rate_eff - 0.25 * cuts[:, i]
             if t in month_step:
                 gap = rho * gap + sigma_pi * infl_shocks[month_step[t]]
+            if level_shocks is not None:
+                root_k = math.sqrt(int(spec.step_bdays[t - 1]) / BDAYS_PER_MONTH)
+                neutral = neutral + (sigma_n * root_k) * level_shocks[t - 1, 0]
+                tp_mean = tp_mean + (sigma_m * root_k) * level_shocks[t - 1, 1]
             growth *= step_growth[float(spec.years_to_end[t] - spec.years_to_end[t - 1])]
         h_in = int(h_in_all[t])
         n_out = HORIZON_MONTHS - h_in

@@ -34,6 +34,7 @@ BLOCK_SIZE = 8192
 DAYS_PER_YEAR = 365.25
 # Component streams of DESIGN.md section 3 (+ the parameter-draw index, an extension).
 STREAM_POLICY, STREAM_INFLATION, STREAM_TP, STREAM_EVENTS, STREAM_MIXTURE, STREAM_PARAMS = range(6)
+STREAM_LEVELS = 6  # random walks of the neutral rate and the term-premium mean
 
 
 class SetupError(ValueError):

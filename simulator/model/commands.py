@@ -21,10 +21,10 @@ from simulator.model import cache
 from simulator.model.diagnostics import Diagnostics, diagnose, problems
 from simulator.model.draws import ParameterDraws, draw_parameters
 from simulator.model.fit import Sampler, check_priors, posterior_draws, seed_from_key
-from simulator.model.kalman import kalman_smoother
+from simulator.model.kalman import kalman_smoother, levels_at_end
 from simulator.model.statespace import (
     MODEL_VERSION,
-    expectations_component,
+    FitData,
     expectations_weight_A,
     fit_data,
     inflation_weight_B,
@@ -56,7 +56,13 @@ class FitResult:
     Attributes
     ----------
     draws : ParameterDraws
-        ``source="posterior"``, chains concatenated (chain-major).
+        ``source="posterior"``, chains concatenated (chain-major): the model's parameters,
+        ``neutral_rate_pp`` and ``term_premium_mean_pp`` being levels in the window's
+        first month.
+    draws_as_of : ParameterDraws
+        The same draws with those two levels moved to the window's last month
+        (:func:`simulator.model.kalman.levels_at_end`): what a simulation starting at the
+        end of the window uses, and what a calibrated priors file records.
     idata : arviz.InferenceData or None
         None when a cached fit was reused through the fast path (draws and diagnostics
         only); ``posterior_file`` then points at the cached ``posterior.nc``.
@@ -84,6 +90,15 @@ class FitResult:
     data_sha256: str = ""
     warnings: list[str] = field(default_factory=list)
     posterior_file: Path | None = None
+    draws_as_of: ParameterDraws | None = None
+
+
+def _as_of(draws: ParameterDraws, data: FitData, key: str) -> ParameterDraws:
+    """:func:`levels_at_end` of the draws, seeded from the fit's cache key."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed_from_key(key), spawn_key=(7,)))
+    meta = {**draws.meta, "levels": f"as of {data.end} (filtered)"}
+    values = levels_at_end(draws.values, data, rng)
+    return ParameterDraws(values=values, source=draws.source, meta=meta)
 
 
 def fit_history(
@@ -132,8 +147,10 @@ def fit_history(
         values, diag_fast = fast
         say(f"using the cached fit {key[:12]}")
         found_fast = problems(diag_fast)  # type: ignore[arg-type]
+        raw = ParameterDraws(values=values, source="posterior", meta=meta)
         return FitResult(
-            draws=ParameterDraws(values=values, source="posterior", meta=meta),
+            draws=raw,
+            draws_as_of=_as_of(raw, data, key),
             idata=None,
             diagnostics=diag_fast,  # type: ignore[arg-type]
             cache_hit=True,
@@ -175,6 +192,7 @@ def fit_history(
         cache.store_fast(key, post_draws.values, dict(diag), cache_root)
     return FitResult(
         draws=post_draws,
+        draws_as_of=_as_of(post_draws, data, key),
         idata=idata,
         diagnostics=diag,
         cache_hit=hit,
@@ -287,24 +305,19 @@ def posterior_predictive_summary(
     values = fit_result.draws.values
     n = fit_result.draws.n
     pick = np.unique(np.linspace(0, n - 1, min(n, max_draws)).round().astype(int))
-    t = data.n_months
-    y_fit = np.empty((pick.size, t))
-    tp = np.empty((pick.size, t))
-    ec = np.empty((pick.size, t))
-    for i, j in enumerate(pick):
-        p = {name: float(values[name][j]) for name in PARAMETERS}
-        sm, sv = kalman_smoother(p, data)
-        x = sm + np.sqrt(sv) * rng.standard_normal(t)
-        ec[i] = expectations_component(
-            data.policy_rate,
-            data.inflation_gap,
-            neutral_rate_pp=p["neutral_rate_pp"],
-            mean_reversion_per_year=p["mean_reversion_per_year"],
-            inflation_loading=p["inflation_loading"],
-            inflation_persistence=p["inflation_persistence"],
-        )
-        tp[i] = p["term_premium_mean_pp"] + x
-        y_fit[i] = ec[i] + tp[i] + p["y10_noise_pp"] * rng.standard_normal(t)
+    p = {name: values[name][pick] for name in PARAMETERS}
+    sm, sv = kalman_smoother(p, data)  # (D, T, 4), (D, T, 4, 4)
+    # per-month draws of the smoothed state (x, a, n, m); the bands are per month
+    chol = np.linalg.cholesky(sv + 1e-12 * np.eye(sv.shape[-1]))
+    state = sm + np.einsum("dtij,dtj->dti", chol, rng.standard_normal(sm.shape))
+    x, n_t, m_t = state[..., 0], state[..., 2], state[..., 3]
+    a_w = expectations_weight_A(p["mean_reversion_per_year"])[:, None]
+    b_w = inflation_weight_B(p["inflation_persistence"])[:, None]
+    ec = n_t + (data.policy_rate[None, :] - n_t) * a_w
+    ec = ec + p["inflation_loading"][:, None] * data.inflation_gap[None, :] * b_w
+    tp = m_t + x
+    noise = p["y10_noise_pp"][:, None] * rng.standard_normal(x.shape)
+    y_fit = ec + tp + noise
     q = np.asarray(QUANTILES)
     dims_q = ("date", "quantile")
     ds = xr.Dataset(

@@ -13,6 +13,7 @@ import numpy as np
 from scipy import special, stats
 
 from simulator.config.schema import (
+    OPTIONAL_PARAMETERS,
     PARAMETERS,
     Beta,
     Fixed,
@@ -38,6 +39,11 @@ class ParameterDraws:
     meta: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.values:
+            n = next(iter(self.values.values())).shape
+            for name, value in OPTIONAL_PARAMETERS.items():
+                if name not in self.values:  # draws made before these parameters existed
+                    self.values[name] = np.full(n, value)
         missing = [p for p in PARAMETERS if p not in self.values]
         if missing:
             raise ValueError(f"parameter draws miss {missing}")

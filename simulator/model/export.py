@@ -121,7 +121,9 @@ def export_priors(
     source = load_priors(source_priors_path).config
     out = Path(out_path)
     as_of_date = dt.date.fromisoformat(str(as_of))
-    values = fit_result.draws.values
+    # levels (n*, mu_tp) at the as-of, where a simulation from this file starts
+    assert fit_result.draws_as_of is not None
+    values = fit_result.draws_as_of.values
     fitted = [name for name, prior in source.parameters.items() if not isinstance(prior, Fixed)]
     diag = {k: float(cast(float, v)) for k, v in fit_result.diagnostics.items()}
     lines = [

@@ -132,53 +132,76 @@ def weight_B_pt(rho: Any) -> Any:
 
 
 def kalman_loglik(
-    y_gap: Any,
+    y_obs: Any,
     y_mask: np.ndarray,
-    acm_gap: Any,
+    acm: Any,
     acm_mask: np.ndarray,
+    *,
+    weight_a: Any,
+    neutral_rate: Any,
+    tp_mean: Any,
     phi: Any,
+    psi: Any,
     sigma_tp: Any,
-    sigma_y: Any,
     sigma_acm: Any,
+    sigma_n: Any,
+    sigma_m: Any,
+    sigma_y: Any,
 ) -> Any:
-    """Log-likelihood of the 10y and ACM observations with x_t integrated out (scan).
+    """Log-likelihood of the 10y and ACM observations with the states integrated out (scan).
 
-    ``y_gap = y10 - EC - mu_tp`` and ``acm_gap = acm - mu_tp`` observe x_t with noises
-    sigma_y and sigma_acm; a month whose mask is 0 skips that observation. Same
-    recursions as :func:`simulator.model.kalman.kalman_filter`.
+    State (x, a, n, m) as in :mod:`simulator.model.kalman`; ``y_obs = y10 - r A - beta g B``
+    observes x + (1 - A) n + m with noise sigma_y, ``acm`` observes x + a + m; a month
+    whose mask is 0 skips that observation. Same recursions as
+    :func:`simulator.model.kalman.kalman_filter` (tested equal).
     """
     import pytensor
     import pytensor.tensor as pt
 
-    q = sigma_tp * sigma_tp
-    ry, ra = sigma_y * sigma_y, sigma_acm * sigma_acm
+    trans = pt.stack([phi, psi, pt.constant(1.0), pt.constant(1.0)])
+    q = pt.stack(
+        [sigma_tp * sigma_tp, sigma_acm * sigma_acm * (1.0 - psi * psi), sigma_n**2, sigma_m**2]
+    )
+    q_mat = pt.diag(q)
+    h_y = pt.stack([pt.constant(1.0), pt.constant(0.0), 1.0 - weight_a, pt.constant(1.0)])
+    h_a = pt.as_tensor_variable(np.array([1.0, 1.0, 0.0, 1.0]))
+    ry = sigma_y * sigma_y
 
-    def update(obs: Any, present: Any, m: Any, v: Any, r: Any) -> tuple[Any, Any, Any]:
-        f = v + r
-        innov = obs - m
+    def update(obs: Any, present: Any, m: Any, p: Any, h: Any, r: Any) -> tuple[Any, Any, Any]:
+        ph = pt.dot(p, h)
+        f = pt.dot(h, ph) + r
+        innov = obs - pt.dot(h, m)
         ll = present * (-0.5 * (_LOG_2PI + pt.log(f) + innov * innov / f))
-        k = present * v / f
-        return m + k * innov, v - k * v, ll
+        k = present * ph / f
+        return m + k * innov, p - pt.outer(k, k) * f, ll
 
-    def step(
-        oy: Any, my: Any, oa: Any, ma: Any, m: Any, v: Any, phi_: Any, q_: Any, ry_: Any, ra_: Any
-    ) -> tuple[Any, Any, Any]:
-        m, v, ll_y = update(oy, my, m, v, ry_)
-        m, v, ll_a = update(oa, ma, m, v, ra_)
-        return phi_ * m, phi_ * phi_ * v + q_, ll_y + ll_a
+    def step(oy: Any, my: Any, oa: Any, ma: Any, m: Any, p: Any, *_: Any) -> tuple[Any, Any, Any]:
+        m, p, ll_y = update(oy, my, m, p, h_y, ry)
+        m, p, ll_a = update(oa, ma, m, p, h_a, 0.0)
+        p_next = trans[:, None] * p * trans[None, :] + q_mat
+        return trans * m, p_next, ll_y + ll_a
 
-    m0 = pt.as_tensor_variable(np.float64(0.0))
-    v0 = q / (1.0 - phi * phi)
+    m0 = pt.stack([pt.constant(0.0), pt.constant(0.0), neutral_rate, tp_mean])
+    p0 = pt.diag(
+        pt.stack(
+            [
+                sigma_tp * sigma_tp / (1.0 - phi * phi),
+                sigma_acm * sigma_acm,
+                pt.constant(0.0),
+                pt.constant(0.0),
+            ]
+        )
+    )
     outputs = pytensor.scan(
         step,
         sequences=[
-            y_gap,
+            y_obs,
             pt.as_tensor_variable(y_mask.astype(np.float64)),
-            acm_gap,
+            acm,
             pt.as_tensor_variable(acm_mask.astype(np.float64)),
         ],
-        outputs_info=[m0, v0, None],
-        non_sequences=[phi, q, ry, ra],
+        outputs_info=[m0, p0, None],
+        non_sequences=[trans, q_mat, h_y, h_a, ry],
         return_updates=False,
         name="kalman_filter",
     )
@@ -311,22 +334,25 @@ def build_model(
             sigma=params["inflation_shock_pp"],
             observed=g[1:],
         )
-        ec = (
-            params["neutral_rate_pp"]
-            + (data.policy_rate - params["neutral_rate_pp"])
-            * weight_A_pt(params["mean_reversion_per_year"])
-            + params["inflation_loading"] * g * weight_B_pt(rho)
-        )
-        mu_tp = params["term_premium_mean_pp"]
+        weight_a = weight_A_pt(params["mean_reversion_per_year"])
+        # the policy-rate and inflation parts of EC; the neutral-rate part (1 - A) n_t is
+        # a state of the filter
+        known = data.policy_rate * weight_a + params["inflation_loading"] * g * weight_B_pt(rho)
         ll = kalman_loglik(
-            pt.as_tensor_variable(data.y10) - ec - mu_tp,
+            pt.as_tensor_variable(data.y10) - known,
             data.y10_mask,
-            pt.as_tensor_variable(data.acm_tp) - mu_tp,
+            pt.as_tensor_variable(data.acm_tp),
             data.acm_mask,
-            params["term_premium_persistence"],
-            params["term_premium_shock_pp"],
-            params["y10_noise_pp"],
-            params["acm_noise_pp"],
+            weight_a=weight_a,
+            neutral_rate=params["neutral_rate_pp"],
+            tp_mean=params["term_premium_mean_pp"],
+            phi=params["term_premium_persistence"],
+            psi=params["acm_noise_persistence"],
+            sigma_tp=params["term_premium_shock_pp"],
+            sigma_acm=params["acm_noise_pp"],
+            sigma_n=params["neutral_rate_shock_pp"],
+            sigma_m=params["term_premium_mean_shock_pp"],
+            sigma_y=params["y10_noise_pp"],
         )
         pm.Potential("y10_acm_loglik", ll)
     return model

@@ -1,18 +1,29 @@
-"""Kalman filter and smoother of the term-premium state, in numpy.
+r"""Kalman filter and smoother of the model's latent states, in numpy, vectorised over draws.
 
-The same recursions as the pytensor scan in :mod:`simulator.model.fit` (tested equal),
-for one parameter set at a time: the backtest uses :func:`kalman_filter` to carry the
-state x_t forward between refits, and :func:`kalman_smoother` gives fitted term premia.
+The same recursions as the pytensor scan in :mod:`simulator.model.fit` (tested equal).
+One implementation serves the fit's checks (one parameter set), the fitted-history figure
+(:func:`kalman_smoother`) and the backtest (hundreds of posterior draws at once).
 
-State: x_t = phi x_{t-1} + sigma_tp u_t, x_1 ~ N(0, sigma_tp^2 / (1 - phi^2)).
-Observations, each skipped where missing (processed one at a time, which is exact here
-because their noises are independent):
+State s_t = (x_t, a_t, n_t), each draw independent::
 
-    y10_t - EC_t - mu_tp = x_t + sigma_y v_t
-    acm_t - mu_tp        = x_t + sigma_acm w_t
+    x_t = phi x_{t-1} + sigma_tp u_t          term-premium deviation, x_1 stationary
+    a_t = psi a_{t-1} + sigma_a w_t           ACM's disagreement with TP, a_1 ~ N(0, sigma_acm^2),
+                                              sigma_a = sigma_acm sqrt(1 - psi^2)
+    n_t = n_{t-1} + sigma_n eta_t             neutral rate (a random walk), n_1 = n*
+
+Observations, each skipped where missing (processed one at a time, which is exact
+because their noises are independent)::
+
+    y10_t - r_t A - beta g_t B - mu_tp = x_t + (1 - A) n_t + sigma_y v_t
+    acm_t - mu_tp                      = x_t + a_t
+
+With psi = 0 and sigma_n = 0 this is the one-state model of ``macrosim-statespace-2``
+(ACM = TP + iid noise; a fixed neutral rate).
 
 The inflation gap's own likelihood, sum_{t>=2} log N(g_t; rho g_{t-1}, sigma_pi^2), is
-conditional on the first month (no stationary start: rho may be near 1).
+conditional on the first month (no stationary start: rho may be near 1). Months whose
+core PCE is not yet public (NaN at the end of the window; backtest origins) use the
+nowcast g_last rho^k in the expectations component.
 """
 
 from __future__ import annotations
@@ -21,138 +32,299 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
-from simulator.model.statespace import FitData, expectations_component
+from simulator.core.expectations import expectations_weight_A, inflation_weight_B
 
 __all__ = [
-    "KalmanResult",
+    "LEVELS",
+    "STATES",
+    "FilterResult",
     "inflation_loglik",
     "kalman_filter",
     "kalman_smoother",
+    "levels_at_end",
     "log_likelihood",
+    "state_transition",
 ]
+
+FloatArray = NDArray[np.float64]
+STATES = ("x", "a", "n", "m")
+"""Order of the state vector: term-premium deviation, ACM disagreement, neutral rate,
+term-premium mean."""
+K = len(STATES)
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
 
-@dataclass(frozen=True)
-class KalmanResult:
-    """Filter output for one parameter set (arrays over the fit window's months).
+def _p(params: Mapping[str, object], name: str, default: float | None = None) -> FloatArray:
+    if name not in params and default is not None:
+        return np.atleast_1d(np.float64(default))
+    return np.atleast_1d(np.asarray(params[name], dtype=np.float64))
 
-    ``predicted_mean/var``: x_t given data up to t-1; ``filtered_mean/var``: given data up
-    to t; ``loglik``: log p(y10, acm | r, g, parameters) (the inflation part excluded).
+
+@dataclass(frozen=True)
+class FilterResult:
+    """Filter output for D parameter draws over T months (state order :data:`STATES`).
+
+    ``loglik`` (D,): log p(y10, acm | r, g, parameters), the inflation part excluded.
+    ``mean`` (D, 3) and ``cov`` (D, 3, 3): the state at the last month given all data.
+    ``g_last``: the last public inflation gap, ``pce_lag`` months before the last month.
+    With ``history``: ``predicted_*`` / ``filtered_*`` of shape (D, T, 3[, 3]) and the
+    fitted ``expectations`` minus the neutral-rate part, r A + beta g B, (D, T).
     """
 
-    loglik: float
-    predicted_mean: np.ndarray
-    predicted_var: np.ndarray
-    filtered_mean: np.ndarray
-    filtered_var: np.ndarray
-    expectations: np.ndarray
-
-    def forecast(self, phi: float, sigma_tp: float, months: int = 1) -> tuple[float, float]:
-        """Mean and variance of x ``months`` after the last filtered month."""
-        m, v = float(self.filtered_mean[-1]), float(self.filtered_var[-1])
-        for _ in range(months):
-            m, v = phi * m, phi * phi * v + sigma_tp * sigma_tp
-        return m, v
+    loglik: FloatArray
+    mean: FloatArray
+    cov: FloatArray
+    g_last: float
+    pce_lag: int
+    predicted_mean: FloatArray | None = None
+    predicted_cov: FloatArray | None = None
+    filtered_mean: FloatArray | None = None
+    filtered_cov: FloatArray | None = None
 
 
-def inflation_loglik(parameters: Mapping[str, float], data: FitData) -> float:
-    """log p(g_2..g_T | g_1) under g_t = rho g_{t-1} + sigma_pi e_t."""
-    rho, s = float(parameters["inflation_persistence"]), float(parameters["inflation_shock_pp"])
-    g = data.inflation_gap
-    resid = g[1:] - rho * g[:-1]
-    n = resid.size
-    return float(-0.5 * (n * (_LOG_2PI + 2.0 * np.log(s)) + np.sum(resid * resid) / (s * s)))
+def state_transition(params: Mapping[str, object]) -> tuple[FloatArray, FloatArray]:
+    """Per-draw diagonal transition T (D, 3) and innovation variances Q (D, 3)."""
+    phi = _p(params, "term_premium_persistence")
+    psi = _p(params, "acm_noise_persistence", 0.0)
+    s_tp = _p(params, "term_premium_shock_pp")
+    s_a = _p(params, "acm_noise_pp")
+    s_n = _p(params, "neutral_rate_shock_pp", 0.0)
+    s_m = _p(params, "term_premium_mean_shock_pp", 0.0)
+    shape = np.broadcast_shapes(phi.shape, psi.shape, s_tp.shape, s_a.shape, s_n.shape, s_m.shape)
+    one = np.ones(shape)
+    t = np.stack([phi * one, psi * one, one, one], axis=-1)
+    q = np.stack(
+        [s_tp**2 * one, s_a**2 * (1.0 - psi**2) * one, s_n**2 * one, s_m**2 * one], axis=-1
+    )
+    return t, q
 
 
-def kalman_filter(parameters: Mapping[str, float], data: FitData) -> KalmanResult:
-    """Run the Kalman filter of the term-premium deviation x_t.
+def kalman_filter(
+    params: Mapping[str, object],
+    *,
+    y10: FloatArray,
+    y10_mask: NDArray[np.bool_],
+    policy_rate: FloatArray,
+    inflation_gap: FloatArray,
+    acm_tp: FloatArray,
+    acm_mask: NDArray[np.bool_],
+    history: bool = False,
+) -> FilterResult:
+    """Run the filter for D draws at once (module docstring for the model).
 
     Parameters
     ----------
-    parameters : mapping
-        A value for each of the ten schema parameter names (floats).
-    data : FitData
-        The fit window (:func:`simulator.model.statespace.fit_data`).
+    params : mapping
+        The schema's parameter names, each a float or a (D,) array. Missing
+        ``acm_noise_persistence`` / ``neutral_rate_shock_pp`` mean 0.
+    y10, acm_tp : (T,) arrays, %
+        Observations (any value where their mask is False).
+    y10_mask, acm_mask : (T,) bool
+    policy_rate : (T,) array, %
+    inflation_gap : (T,) array, pp
+        NaN for trailing months whose core PCE is not yet public (nowcast).
+    history : bool
+        Keep the per-month predicted and filtered moments (for the smoother).
 
     Returns
     -------
-    KalmanResult
-        Log-likelihood of the 10y and ACM observations and the state moments.
+    FilterResult
 
     Examples
     --------
     >>> import numpy as np
-    >>> from simulator.model.statespace import fit_data, simulate_history
     >>> p = dict(inflation_persistence=0.98, inflation_shock_pp=0.1, inflation_loading=0.5,
     ...          neutral_rate_pp=3.0, mean_reversion_per_year=0.3, term_premium_mean_pp=1.0,
     ...          term_premium_persistence=0.95, term_premium_shock_pp=0.2,
     ...          y10_noise_pp=0.1, acm_noise_pp=0.2)
-    >>> d = fit_data(simulate_history(p, 36, rng=np.random.default_rng(0)))
-    >>> kalman_filter(p, d).filtered_mean.shape
-    (36,)
+    >>> r = kalman_filter(p, y10=np.full(3, 4.0), y10_mask=np.ones(3, bool),
+    ...                   policy_rate=np.full(3, 3.0), inflation_gap=np.array([0.5, 0.5, np.nan]),
+    ...                   acm_tp=np.zeros(3), acm_mask=np.zeros(3, bool))
+    >>> r.mean.shape, r.pce_lag
+    ((1, 3), 1)
     """
-    p = {k: float(v) for k, v in parameters.items()}
-    phi, s_tp = p["term_premium_persistence"], p["term_premium_shock_pp"]
-    mu = p["term_premium_mean_pp"]
-    ry, ra = p["y10_noise_pp"] ** 2, p["acm_noise_pp"] ** 2
-    ec = expectations_component(
-        data.policy_rate,
-        data.inflation_gap,
-        neutral_rate_pp=p["neutral_rate_pp"],
-        mean_reversion_per_year=p["mean_reversion_per_year"],
-        inflation_loading=p["inflation_loading"],
-        inflation_persistence=p["inflation_persistence"],
+    rho = _p(params, "inflation_persistence")
+    mu = _p(params, "term_premium_mean_pp")
+    n_star = _p(params, "neutral_rate_pp")
+    beta = _p(params, "inflation_loading")
+    ry = _p(params, "y10_noise_pp") ** 2
+    s_a = _p(params, "acm_noise_pp")
+    a_w = expectations_weight_A(_p(params, "mean_reversion_per_year"))
+    b_w = inflation_weight_B(rho)
+    trans, q = state_transition(params)
+    d = np.broadcast_shapes(
+        trans.shape[:-1], rho.shape, mu.shape, n_star.shape, beta.shape, ry.shape, a_w.shape
+    )[0]
+    trans, q = np.broadcast_to(trans, (d, K)), np.broadcast_to(q, (d, K))
+
+    g_obs = np.asarray(inflation_gap, dtype=np.float64)
+    n = g_obs.size
+    known = np.flatnonzero(np.isfinite(g_obs))
+    if known.size == 0:
+        raise ValueError("no core PCE print in the filter window")
+    lag = int(n - 1 - known[-1])
+    g_last = float(g_obs[known[-1]])
+
+    m = np.zeros((d, K))
+    m[:, 2] = n_star
+    m[:, 3] = mu
+    p = np.zeros((d, K, K))
+    p[:, 0, 0] = q[:, 0] / (1.0 - trans[:, 0] ** 2)
+    p[:, 1, 1] = s_a**2
+    h_y = np.zeros((d, K))
+    h_y[:, 0] = 1.0
+    h_y[:, 2] = 1.0 - a_w
+    h_y[:, 3] = 1.0
+    h_a = np.broadcast_to(np.array([1.0, 1.0, 0.0, 1.0]), (d, K))
+    ll = np.zeros(d)
+    keep = (
+        [np.empty((d, n, K)), np.empty((d, n, K, K)), np.empty((d, n, K)), np.empty((d, n, K, K))]
+        if history
+        else None
     )
-    n = data.n_months
-    pm_, pv_ = np.empty(n), np.empty(n)
-    fm_, fv_ = np.empty(n), np.empty(n)
-    q = s_tp * s_tp
-    m, v = 0.0, q / (1.0 - phi * phi)
-    ll = 0.0
+
+    def update(m: FloatArray, p: FloatArray, h: FloatArray, obs: FloatArray, r: FloatArray | float):
+        ph = np.einsum("dij,dj->di", p, h)
+        f = np.einsum("di,di->d", h, ph) + r
+        innov = obs - np.einsum("di,di->d", h, m)
+        k = ph / f[:, None]
+        lik = -0.5 * (_LOG_2PI + np.log(f) + innov * innov / f)
+        return m + k * innov[:, None], p - k[:, :, None] * k[:, None, :] * f[:, None, None], lik
+
     for t in range(n):
-        pm_[t], pv_[t] = m, v
-        for present, obs, r in (
-            (data.y10_mask[t], data.y10[t] - ec[t] - mu, ry),
-            (data.acm_mask[t], data.acm_tp[t] - mu, ra),
-        ):
-            if present:
-                f = v + r
-                innov = obs - m
-                ll += -0.5 * (_LOG_2PI + np.log(f) + innov * innov / f)
-                k = v / f
-                m += k * innov
-                v = v * r / f
-        fm_[t], fv_[t] = m, v
-        m, v = phi * m, phi * phi * v + q
-    return KalmanResult(
-        loglik=float(ll),
-        predicted_mean=pm_,
-        predicted_var=pv_,
-        filtered_mean=fm_,
-        filtered_var=fv_,
-        expectations=ec,
+        if keep is not None:
+            keep[0][:, t], keep[1][:, t] = m, p
+        k_now = t - known[-1]
+        g_t = g_obs[t] if k_now <= 0 else g_last * rho**k_now
+        if y10_mask[t]:
+            obs = y10[t] - policy_rate[t] * a_w - beta * g_t * b_w
+            m, p, lik = update(m, p, h_y, np.broadcast_to(obs, (d,)), ry)
+            ll += lik
+        if acm_mask[t]:
+            m, p, lik = update(m, p, h_a, np.broadcast_to(acm_tp[t], (d,)), 0.0)
+            ll += lik
+        if keep is not None:
+            keep[2][:, t], keep[3][:, t] = m, p
+        if t < n - 1:
+            m = trans * m
+            p = trans[:, :, None] * p * trans[:, None, :] + q[:, :, None] * np.eye(K)
+    if keep is None:
+        return FilterResult(loglik=ll, mean=m, cov=p, g_last=g_last, pce_lag=lag)
+    return FilterResult(
+        loglik=ll,
+        mean=m,
+        cov=p,
+        g_last=g_last,
+        pce_lag=lag,
+        predicted_mean=keep[0],
+        predicted_cov=keep[1],
+        filtered_mean=keep[2],
+        filtered_cov=keep[3],
     )
 
 
-def log_likelihood(parameters: Mapping[str, float], data: FitData) -> float:
-    """Total log-likelihood: inflation part plus the filter's 10y/ACM part."""
-    return inflation_loglik(parameters, data) + kalman_filter(parameters, data).loglik
+def inflation_loglik(params: Mapping[str, object], inflation_gap: FloatArray) -> FloatArray:
+    """log p(g_2..g_T | g_1) under g_t = rho g_{t-1} + sigma_pi e_t, per draw (NaNs skipped)."""
+    rho = _p(params, "inflation_persistence")
+    s = _p(params, "inflation_shock_pp")
+    g = np.asarray(inflation_gap, dtype=np.float64)
+    g = g[np.isfinite(g)]
+    resid = g[1:][None, :] - rho[:, None] * g[:-1][None, :]
+    k = resid.shape[1]
+    return np.asarray(
+        -0.5 * (k * (_LOG_2PI + 2.0 * np.log(s)) + np.sum(resid * resid, axis=1) / s**2),
+        dtype=np.float64,
+    )
 
 
-def kalman_smoother(
-    parameters: Mapping[str, float], data: FitData
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rauch-Tung-Striebel smoothed mean and variance of x_t given the whole window."""
-    phi = float(parameters["term_premium_persistence"])
-    res = kalman_filter(parameters, data)
-    n = data.n_months
-    sm, sv = res.filtered_mean.copy(), res.filtered_var.copy()
+def log_likelihood(params: Mapping[str, object], data: object) -> FloatArray:
+    """Total log-likelihood per draw: inflation part plus the filter's 10y/ACM part.
+
+    ``data`` is a :class:`~simulator.model.statespace.FitData` or anything with the same
+    array attributes (the backtest's ``FilterInput``).
+    """
+    return inflation_loglik(params, data.inflation_gap) + filter_data(params, data).loglik  # type: ignore[attr-defined]
+
+
+def filter_data(
+    params: Mapping[str, object], data: object, *, history: bool = False
+) -> FilterResult:
+    """:func:`kalman_filter` on an object with the arrays of ``FitData``."""
+    return kalman_filter(
+        params,
+        y10=data.y10,  # type: ignore[attr-defined]
+        y10_mask=data.y10_mask,  # type: ignore[attr-defined]
+        policy_rate=data.policy_rate,  # type: ignore[attr-defined]
+        inflation_gap=data.inflation_gap,  # type: ignore[attr-defined]
+        acm_tp=data.acm_tp,  # type: ignore[attr-defined]
+        acm_mask=data.acm_mask,  # type: ignore[attr-defined]
+        history=history,
+    )
+
+
+def kalman_smoother(params: Mapping[str, object], data: object) -> tuple[FloatArray, FloatArray]:
+    """Rauch-Tung-Striebel smoothed state means (D, T, 3) and covariances (D, T, 3, 3)."""
+    res = filter_data(params, data, history=True)
+    assert res.filtered_mean is not None and res.filtered_cov is not None
+    assert res.predicted_mean is not None and res.predicted_cov is not None
+    trans, _ = state_transition(params)
+    d, n = res.filtered_mean.shape[:2]
+    trans = np.broadcast_to(trans, (d, K))
+    sm, sv = res.filtered_mean.copy(), res.filtered_cov.copy()
     for t in range(n - 2, -1, -1):
-        pred_v = res.predicted_var[t + 1]
-        gain = res.filtered_var[t] * phi / pred_v
-        sm[t] = res.filtered_mean[t] + gain * (sm[t + 1] - res.predicted_mean[t + 1])
-        sv[t] = res.filtered_var[t] + gain * gain * (sv[t + 1] - pred_v)
+        pf = res.filtered_cov[:, t]
+        pp = res.predicted_cov[:, t + 1]
+        # gain = P_f T' P_pred^-1 (pinv: the neutral-rate row is 0 when sigma_n = 0)
+        gain = np.einsum("dij,dj->dij", pf, trans) @ np.linalg.pinv(pp, hermitian=True)
+        sm[:, t] = res.filtered_mean[:, t] + np.einsum(
+            "dij,dj->di", gain, sm[:, t + 1] - res.predicted_mean[:, t + 1]
+        )
+        sv[:, t] = pf + gain @ (sv[:, t + 1] - pp) @ np.swapaxes(gain, 1, 2)
     return sm, sv
+
+
+LEVELS = {"neutral_rate_pp": 2, "term_premium_mean_pp": 3}
+"""Parameters that are the starting levels of a random-walk state, and that state's index."""
+
+
+def levels_at_end(
+    params: Mapping[str, FloatArray], data: object, rng: np.random.Generator
+) -> dict[str, FloatArray]:
+    """Posterior draws with n* and mu_tp moved to the window's last month.
+
+    In a fit, ``neutral_rate_pp`` and ``term_premium_mean_pp`` are the levels of the
+    random walks n_t and m_t in the first month. A simulation starts at the end of the
+    window, so each draw's pair is replaced by a draw from its filtered distribution there
+    (mean and covariance of (n_T, m_T) given the data through T). With sigma_n = sigma_m
+    = 0 the values do not change.
+
+    Parameters
+    ----------
+    params : mapping of (D,) arrays
+        Posterior draws of every schema parameter.
+    data : FitData
+        The fit window.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    dict of (D,) arrays
+        The same draws with the two levels replaced.
+    """
+    res = filter_data(params, data)
+    idx = np.array(list(LEVELS.values()))
+    cov = res.cov[:, idx[:, None], idx[None, :]]
+    scale = np.sqrt(np.maximum(np.einsum("dii->di", cov), 0.0))
+    moving = scale.max(axis=1) > 0
+    z = rng.standard_normal((res.mean.shape[0], idx.size))
+    shift = np.zeros_like(z)
+    if moving.any():
+        chol = np.linalg.cholesky(cov[moving] + 1e-18 * np.eye(idx.size))
+        shift[moving] = np.einsum("dij,dj->di", chol, z[moving])
+    out = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+    for j, name in enumerate(LEVELS):
+        out[name] = res.mean[:, idx[j]] + shift[:, j]
+    return out

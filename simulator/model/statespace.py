@@ -3,17 +3,22 @@
 Monthly, t in months (``docs/fitting.md`` has the full statement)::
 
     g_t    = rho g_{t-1} + sigma_pi e_t                    inflation gap (core PCE y/y - 2)
-    EC_t   = n* + (r_t - n*) A(kappa) + beta g_t B(rho)     expectations component
+    n_t    = n_{t-1} + sigma_n eta_t,  n_1 = n*            neutral rate (random walk)
+    EC_t   = n_t + (r_t - n_t) A(kappa) + beta g_t B(rho)   expectations component
+    m_t    = m_{t-1} + sigma_m zeta_t,  m_1 = mu_tp        term-premium mean (random walk)
     x_t    = phi x_{t-1} + sigma_tp u_t,  x_1 stationary    term-premium deviation
-    TP_t   = mu_tp + x_t
+    TP_t   = m_t + x_t
     y10_t  = EC_t + TP_t + sigma_y v_t                      month-end 10y close
-    acm_t  = TP_t + sigma_acm w_t                           ACM 10y term premium, where present
+    a_t    = psi a_{t-1} + sigma_acm sqrt(1 - psi^2) w_t    ACM's disagreement, a_1 stationary
+    acm_t  = TP_t + a_t                                     ACM 10y term premium, where present
 
 Symbols map to the schema's names: rho = ``inflation_persistence``, sigma_pi =
-``inflation_shock_pp``, beta = ``inflation_loading``, n* = ``neutral_rate_pp``, kappa =
-``mean_reversion_per_year``, mu_tp = ``term_premium_mean_pp``, phi =
+``inflation_shock_pp``, beta = ``inflation_loading``, n* = ``neutral_rate_pp``, sigma_n =
+``neutral_rate_shock_pp``, kappa = ``mean_reversion_per_year``, mu_tp =
+``term_premium_mean_pp``, sigma_m = ``term_premium_mean_shock_pp``, phi =
 ``term_premium_persistence``, sigma_tp = ``term_premium_shock_pp``, sigma_y =
-``y10_noise_pp``, sigma_acm = ``acm_noise_pp``.
+``y10_noise_pp``, sigma_acm = ``acm_noise_pp``, psi = ``acm_noise_persistence``.
+With sigma_n = sigma_m = psi = 0 it is the model of ``macrosim-statespace-2``.
 
 This module is numpy/pandas only; :mod:`simulator.model.fit` builds the PyMC version.
 """
@@ -41,7 +46,7 @@ __all__ = [
     "simulate_history",
 ]
 
-MODEL_VERSION = "macrosim-statespace-2"
+MODEL_VERSION = "macrosim-statespace-3"
 """Changes whenever the likelihood or its parameterisation changes: part of the cache key."""
 
 INFLATION_TARGET_PP = 2.0
@@ -211,7 +216,9 @@ def simulate_history(
     Parameters
     ----------
     parameters : mapping
-        A value for each of the ten schema parameter names.
+        A value for each schema parameter name (the three of the persistent states,
+        ``acm_noise_persistence``, ``neutral_rate_shock_pp`` and
+        ``term_premium_mean_shock_pp``, default to 0).
     n_months : int
         Length of the history.
     rng : numpy.random.Generator
@@ -231,7 +238,10 @@ def simulate_history(
         Same layout as :func:`simulator.data.history.monthly_history`.
     """
     p = {k: float(v) for k, v in parameters.items()}
-    e, u, v, w, s = (rng.standard_normal(n_months) for _ in range(5))
+    p.setdefault("acm_noise_persistence", 0.0)
+    p.setdefault("neutral_rate_shock_pp", 0.0)
+    p.setdefault("term_premium_mean_shock_pp", 0.0)
+    e, u, v, w, s, eta, zeta = (rng.standard_normal(n_months) for _ in range(7))
     if policy_rate is None:
         r = np.empty(n_months)
         level = 3.0 + 2.0 * s[0]
@@ -241,23 +251,24 @@ def simulate_history(
     else:
         r = np.asarray(policy_rate, dtype=np.float64)
     rho, phi = p["inflation_persistence"], p["term_premium_persistence"]
+    psi, s_a = p["acm_noise_persistence"], p["acm_noise_pp"]
     g = np.empty(n_months)
     x = np.empty(n_months)
+    a = np.empty(n_months)
     g[0] = p["inflation_shock_pp"] / np.sqrt(1.0 - rho**2) * e[0]
     x[0] = p["term_premium_shock_pp"] / np.sqrt(1.0 - phi**2) * u[0]
+    a[0] = s_a * w[0]
     for t in range(1, n_months):
         g[t] = rho * g[t - 1] + p["inflation_shock_pp"] * e[t]
         x[t] = phi * x[t - 1] + p["term_premium_shock_pp"] * u[t]
-    ec = expectations_component(
-        r,
-        g,
-        neutral_rate_pp=p["neutral_rate_pp"],
-        mean_reversion_per_year=p["mean_reversion_per_year"],
-        inflation_loading=p["inflation_loading"],
-        inflation_persistence=rho,
-    )
-    tp = p["term_premium_mean_pp"] + x
-    acm_tp = tp + p["acm_noise_pp"] * w
+        a[t] = psi * a[t - 1] + s_a * np.sqrt(1.0 - psi * psi) * w[t]
+    eta[0] = zeta[0] = 0.0
+    neutral = p["neutral_rate_pp"] + p["neutral_rate_shock_pp"] * np.cumsum(eta)
+    tp_mean = p["term_premium_mean_pp"] + p["term_premium_mean_shock_pp"] * np.cumsum(zeta)
+    a_w = expectations_weight_A(p["mean_reversion_per_year"])
+    ec = neutral + (r - neutral) * a_w + p["inflation_loading"] * g * inflation_weight_B(rho)
+    tp = tp_mean + x
+    acm_tp = tp + a
     if not acm:
         acm_tp[:] = np.nan
     elif acm_missing is not None:
