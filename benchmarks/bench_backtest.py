@@ -32,21 +32,12 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--refit-every", type=int, default=12)
     ap.add_argument("--fitter", choices=["laplace", "nuts"], default="laplace")
-    ap.add_argument("--use-acm", action="store_true", help="the fit's form (default: no ACM)")
+    ap.add_argument("--no-acm", action="store_true", help="ablation: fit without ACM")
     ap.add_argument("--tp-shock-df", type=float, default=None)
-    ap.add_argument("--min-tp-persistence", type=float, default=None)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
-    defaults = ForecastOptions()
     options = ForecastOptions(
-        fitter=args.fitter,
-        use_acm=args.use_acm,
-        tp_shock_df=args.tp_shock_df,
-        min_tp_persistence=(
-            args.min_tp_persistence
-            if args.min_tp_persistence is not None
-            else defaults.min_tp_persistence
-        ),
+        fitter=args.fitter, use_acm=not args.no_acm, tp_shock_df=args.tp_shock_df
     )
     t0 = time.perf_counter()
     res = run_backtest(

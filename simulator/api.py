@@ -499,9 +499,18 @@ def backtest(
     seed: int = 0,
     workers: int | None = None,
     progress: Progress | None = None,
+    fitter: str = "laplace",
 ) -> Any:
-    """Rolling-origin backtest (docs/backtest.md); returns simulator.backtest.BacktestResult."""
+    """Rolling-origin backtest (docs/backtest.md); returns simulator.backtest.BacktestResult.
+
+    ``fitter``: ``"laplace"`` (default) refits by a Laplace approximation of the model's
+    posterior; ``"nuts"`` by the model's NUTS fit (cached; minutes a refit).
+    """
     from simulator.backtest import run_backtest
+    from simulator.backtest.run import ForecastOptions
+
+    if fitter not in ("laplace", "nuts"):
+        raise ValueError(f"--fitter: expected laplace or nuts, found {fitter!r}")
 
     return run_backtest(
         data_dir,
@@ -516,6 +525,7 @@ def backtest(
         progress=progress,
         seed=seed,
         workers=workers,
+        options=ForecastOptions(fitter=cast(Any, fitter)),
     )
 
 

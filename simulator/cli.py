@@ -435,6 +435,13 @@ def backtest(
     out: Annotated[
         Path, typer.Option("--out", help="Root folder; writes ROOT/backtest-<id>/.")
     ] = Path("outputs"),
+    fitter: Annotated[
+        str,
+        typer.Option(
+            help="Refits: laplace (an approximation of the posterior, seconds) or nuts "
+            "(the sampler macrosim fit uses, minutes each)."
+        ),
+    ] = "laplace",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
 ) -> None:
     """Rolling-origin backtest of the 10y forecasts against a random walk."""
@@ -459,6 +466,7 @@ def backtest(
                 seed=seed,
                 workers=workers,
                 progress=update,
+                fitter=fitter,
             )
         except ValueError as exc:
             raise BadInput(str(exc)) from None

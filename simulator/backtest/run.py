@@ -57,20 +57,17 @@ class ForecastOptions:
 
     Attributes
     ----------
+    The defaults are the production model: the likelihood, priors and data of
+    ``macrosim fit`` / ``macrosim run --data``. The other values are ablations.
+
     fitter : {"laplace", "nuts"}
-        Refit by the numpy Laplace approximation (default, ~2 s a refit) or the model
-        module's NUTS fit (``fit_history``, cached; ~90 s a refit here).
+        Refit by the numpy Laplace approximation of the same posterior (default, ~2-5 s a
+        refit) or the model module's NUTS fit (``fit_history``, cached; minutes a refit).
     use_acm : bool
-        Fit and filter with the ACM term premium as an observation of TP. Default False:
-        with ACM the fit pins TP to it and calls the persistent rest iid noise, and the
-        1-month forecast fails (docs/backtest.md, Findings).
+        Fit and filter with the ACM term premium (default True, as the fit does).
     tp_shock_df : float or None
-        Student-t degrees of freedom of the term-premium shocks (unit variance).
-    min_tp_persistence : float or None
-        Floor on the term-premium persistence phi of every draw, applied after the fit
-        (filter and forecast): an explicit bound on how fast the 10y may revert, which
-        history after 1990 (a secular decline) does not support. Default 0.998 (half-life
-        ~29 years); None: as fitted (0.94-0.99), which biases 12-month medians up ~0.5pp.
+        Student-t degrees of freedom of the term-premium shocks (unit variance); None
+        (default): Gaussian, as the engine simulates.
     n_draws : int
         Posterior draws per refit.
     fit_start : str
@@ -78,9 +75,8 @@ class ForecastOptions:
     """
 
     fitter: Fitter = "laplace"
-    use_acm: bool = False
+    use_acm: bool = True
     tp_shock_df: float | None = None
-    min_tp_persistence: float | None = 0.998
     n_draws: int = 400
     fit_start: str = "1990-01"
 
@@ -135,11 +131,6 @@ def _block_task(
         fit_info.update(method="laplace", converged=fit.converged, mode=fit.mode)
     else:
         fit_info.update(method="nuts", mode={k: float(np.mean(v)) for k, v in draws.items()})
-    if options.min_tp_persistence is not None:
-        draws = dict(draws)
-        draws["term_premium_persistence"] = np.maximum(
-            draws["term_premium_persistence"], options.min_tp_persistence
-        )
     fit_info["fit_seconds"] = time.perf_counter() - t0
     out = []
     for i, od in enumerate(datas):

@@ -172,6 +172,9 @@ def export_priors(
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o666 & ~umask)  # mkstemp's 0600 would hide a shipped file from others
         load_priors(tmp)  # raises ConfigError if the export is not a valid priors file
         os.replace(tmp, out)
     finally:

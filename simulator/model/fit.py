@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from simulator.config.schema import (
+    OPTIONAL_PARAMETERS,
     PARAMETERS,
     Beta,
     Fixed,
@@ -56,7 +57,12 @@ Progress = Callable[[str], None]
 _LOG_2PI = math.log(2.0 * math.pi)
 _MEAN_H = (HORIZON_MONTHS + 1) / 2.0
 _MEAN_H2 = (HORIZON_MONTHS + 1) * (2 * HORIZON_MONTHS + 1) / 6.0
-_VOLATILITIES = tuple(n for n, (_, dom, _) in PARAMETERS.items() if dom == "nonnegative")
+# volatilities that may not be Fixed at 0 in a fit (a walk's shock may: a constant level)
+_VOLATILITIES = tuple(
+    n
+    for n, (_, dom, _) in PARAMETERS.items()
+    if dom == "nonnegative" and n not in OPTIONAL_PARAMETERS
+)
 
 
 class FitError(ValueError):
