@@ -1,9 +1,9 @@
 """Backtest benchmark: 300 monthly origins x horizons 1/3/6/12, timed, with every score.
 
-    nice -n 10 .venv/bin/python benchmarks/bench_backtest.py                    # default model
-    nice -n 10 .venv/bin/python benchmarks/bench_backtest.py --use-acm --min-tp-persistence 0
-                                                                  # the fit's form as-is
-    nice -n 10 .venv/bin/python benchmarks/bench_backtest.py --fitter nuts      # NUTS refits
+    nice -n 10 .venv/bin/python benchmarks/bench_backtest.py                # production model
+    nice -n 10 .venv/bin/python benchmarks/bench_backtest.py --no-acm       # ablation
+    nice -n 10 .venv/bin/python benchmarks/bench_backtest.py --tp-shock-df 5   # t shocks
+    nice -n 10 .venv/bin/python benchmarks/bench_backtest.py --fitter nuts --refit-every 60
     nice -n 10 .venv/bin/python benchmarks/bench_backtest.py --out outputs      # write the folder
 
 Prints the wall time by stage and the scores of macrosim and the random walk at each
