@@ -500,6 +500,7 @@ def backtest(
     workers: int | None = None,
     progress: Progress | None = None,
     fitter: str = "laplace",
+    scheduler: str | None = None,
 ) -> Any:
     """Rolling-origin backtest (docs/backtest.md); returns simulator.backtest.BacktestResult.
 
@@ -526,6 +527,7 @@ def backtest(
         seed=seed,
         workers=workers,
         options=ForecastOptions(fitter=cast(Any, fitter)),
+        scheduler=scheduler,
     )
 
 

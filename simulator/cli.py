@@ -442,6 +442,10 @@ def backtest(
             "(the sampler macrosim fit uses, minutes each)."
         ),
     ] = "laplace",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address, tcp://host:8786 (workers see --data)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
 ) -> None:
     """Rolling-origin backtest of the 10y forecasts against a random walk."""
@@ -467,6 +471,7 @@ def backtest(
                 workers=workers,
                 progress=update,
                 fitter=fitter,
+                scheduler=scheduler,
             )
         except ValueError as exc:
             raise BadInput(str(exc)) from None

@@ -179,6 +179,29 @@ def _nuts_draws(
     return {k: np.asarray(v) for k, v in res.draws.values.items()}
 
 
+BlockResult = tuple[list[OriginForecast], dict[str, Any]]
+
+
+def _run_on_dask(
+    scheduler: str, args: list[tuple[Any, ...]], progress: Callable[[int], None]
+) -> dict[int, BlockResult]:
+    """Run the refit blocks as Dask tasks on the cluster at ``scheduler`` (an address).
+
+    Each block is one pure task (same seeds as the process pool, so the same results).
+    Workers must see ``data_dir`` and the priors file at the same paths.
+    """
+    from simulator.engine.distributed import _import_distributed
+
+    distributed = _import_distributed()
+    by_block: dict[int, BlockResult] = {}
+    with distributed.Client(scheduler) as client:
+        futures = {client.submit(_block_task, *a, pure=False, retries=2): a[2] for a in args}
+        for fut in distributed.as_completed(list(futures)):
+            by_block[futures[fut]] = fut.result()
+            progress(sum(len(v[0]) for v in by_block.values()))
+    return by_block
+
+
 def run_backtest(
     data_dir: PathLike,
     *,
@@ -194,6 +217,7 @@ def run_backtest(
     seed: int = 0,
     workers: int | None = None,
     options: ForecastOptions | None = None,
+    scheduler: str | None = None,
 ) -> BacktestResult:
     """Rolling-origin backtest of macrosim against the random walk (docs/backtest.md).
 
@@ -222,6 +246,10 @@ def run_backtest(
     workers : int, optional
         Processes (default: CPU count).
     options : ForecastOptions, optional
+    scheduler : str, optional
+        A Dask scheduler address (``tcp://host:8786``): run the refit blocks there instead
+        of on the local process pool (``workers`` is then ignored). Needs the
+        ``distributed`` extra; workers must see the data folder and priors file.
 
     Returns
     -------
@@ -270,7 +298,12 @@ def run_backtest(
         for b, block in enumerate(blocks)
     ]
     say("origins", 0, len(origins))
-    if n_workers == 1:
+    if scheduler is not None:
+        by_block = _run_on_dask(scheduler, args, lambda done: say("origins", done, len(origins)))
+        for b in range(len(blocks)):
+            results += by_block[b][0]
+            fits.append(by_block[b][1])
+    elif n_workers == 1:
         for a in args:
             out, info = _block_task(*a)
             results += out
@@ -280,7 +313,7 @@ def run_backtest(
         ctx = mp.get_context("spawn")
         with cf.ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
             futures = {pool.submit(_block_task, *a): a[2] for a in args}
-            by_block: dict[int, tuple[list[OriginForecast], dict[str, Any]]] = {}
+            by_block = {}
             for fut in cf.as_completed(futures):
                 by_block[futures[fut]] = fut.result()
                 say("origins", sum(len(v[0]) for v in by_block.values()), len(origins))
@@ -316,7 +349,7 @@ def run_backtest(
         "nuts_refits_s": t_fit - t_start,
         "forecasts_s": t_sim - t_fit,
         "scoring_s": time.perf_counter() - t_sim,
-        "workers": float(n_workers),
+        "workers": float(n_workers) if scheduler is None else float("nan"),
     }
     result = BacktestResult(
         summary=summary, forecasts=forecasts, events=events, timings=timings, fits=fits

@@ -724,9 +724,9 @@ def posterior_densities(
             )
             unit = units.get(name, "")
             # two short lines so neighbouring panels' labels never collide
-            text = name
+            words = name.removesuffix("_pp").removesuffix("_per_year").split("_")
+            text = " ".join(words) if name.endswith("_pp") else name  # keep symbols (mu_tp)
             if len(name) > 14:
-                words = name.removesuffix("_pp").removesuffix("_per_year").split("_")
                 half = (len(words) + 1) // 2
                 text = " ".join(words[:half]) + "\n" + " ".join(words[half:])
             a.set_xlabel(f"{text} ({unit})" if unit else text.strip())
