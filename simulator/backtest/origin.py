@@ -162,7 +162,7 @@ def forecast_origin(
     ----------
     od : OriginData
     draws : dict of (D,) arrays
-        Posterior draws of the ten parameters (from the last refit on or before).
+        Posterior draws of the model parameters (from the last refit on or before).
     n_paths : int
     rng : numpy.random.Generator
         The only source of randomness (shocks drawn here, kernels are deterministic).

@@ -356,7 +356,7 @@ def prior_predictive(priors: PriorsFile, n: int, rng: np.random.Generator) -> xr
     Returns
     -------
     xarray.Dataset
-        Dim ``draw`` (length n): the ten parameters, plus ``expectations_weight`` (A),
+        Dim ``draw`` (length n): the model parameters, plus ``expectations_weight`` (A),
         ``inflation_weight`` (B), ``inflation_half_life_months``,
         ``term_premium_half_life_months``, ``term_premium_sd_pp`` (stationary sd of TP),
         ``inflation_gap_sd_pp`` (stationary sd of g; inf for rho = 1).

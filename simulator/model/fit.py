@@ -1,7 +1,8 @@
 """The PyMC model of the dynamics and its sampling (nutpie by default, PyMC NUTS on request).
 
-The term-premium deviation x_t is integrated out by a Kalman filter written as a pytensor
-``scan`` (:func:`kalman_loglik`), so NUTS samples only the ten named parameters. The
+The latent states (TP deviation, ACM disagreement, neutral rate, TP mean) are integrated
+out by a Kalman filter written as a pytensor ``scan`` (:func:`kalman_loglik`), so NUTS
+samples only the named parameters. The
 equations and symbols are in :mod:`simulator.model.statespace`.
 
 PyMC, pytensor and nutpie are imported inside the functions that need them, so importing
