@@ -100,6 +100,13 @@ class Grid(StrEnum):
     weekly = "weekly"
 
 
+class Fitter(StrEnum):
+    """How the backtest refits the dynamics."""
+
+    laplace = "laplace"
+    nuts = "nuts"
+
+
 class Sampler(StrEnum):
     """NUTS implementation for fits."""
 
@@ -436,12 +443,12 @@ def backtest(
         Path, typer.Option("--out", help="Root folder; writes ROOT/backtest-<id>/.")
     ] = Path("outputs"),
     fitter: Annotated[
-        str,
+        Fitter,
         typer.Option(
             help="Refits: laplace (an approximation of the posterior, seconds) or nuts "
             "(the sampler macrosim fit uses, minutes each)."
         ),
-    ] = "laplace",
+    ] = Fitter.laplace,
     scheduler: Annotated[
         str | None,
         typer.Option(help="Dask scheduler address, tcp://host:8786 (workers see --data)."),
@@ -450,6 +457,7 @@ def backtest(
 ) -> None:
     """Rolling-origin backtest of the 10y forecasts against a random walk."""
     from simulator import api
+    from simulator.data.loaders import DataError
 
     try:
         hs = tuple(int(h) for h in horizons.split(","))
@@ -470,19 +478,25 @@ def backtest(
                 seed=seed,
                 workers=workers,
                 progress=update,
-                fitter=fitter,
+                fitter=fitter.value,
                 scheduler=scheduler,
             )
-        except ValueError as exc:
+        except (ValueError, DataError) as exc:
             raise BadInput(str(exc)) from None
     if not quiet:
+        typer.echo("  h    n  cov80 (p)    cov95   CRPS  RW CRPS  skill    RMSE  RW RMSE   bias")
         for h, sc in res.summary["scores"]["macrosim"].items():
             rw = res.summary["scores"]["random_walk"][h]
-            skill = res.summary["skill"][h]
+            if sc["n"] == 0:
+                typer.echo(f"{h:>2}m    0  no realised outcome in the data yet")
+                continue
             typer.echo(
-                f"{h:>2}m  cov80 {sc['coverage_80']:.2f} (p {sc['coverage_80_pvalue']:.2f})  "
-                f"CRPS {sc['crps']:.3f} vs RW {rw['crps']:.3f}  skill {skill:+.3f}"
+                f"{h:>2}m {sc['n']:>4}  {sc['coverage_80']:.2f} ({sc['coverage_80_pvalue']:.2f})"
+                f"  {sc['coverage_95']:.2f}  {sc['crps']:.3f}    {rw['crps']:.3f}"
+                f" {res.summary['skill'][h]:+.3f}   {sc['rmse']:.3f}    {rw['rmse']:.3f}"
+                f" {sc['bias']:+.3f}"
             )
+        typer.echo("(p: overlap-aware HAC p-value; skill: 1 - CRPS / random-walk CRPS)")
         typer.echo(f"backtest folder: {res.folder}")
 
 

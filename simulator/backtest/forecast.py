@@ -1,12 +1,14 @@
 r"""Forecast kernels of the monthly model: filter the states, then simulate h months.
 
-The model is the fit's (:mod:`simulator.model.statespace`), in months::
+The model is the fit's (:mod:`simulator.model.statespace`, ``macrosim-statespace-3``), in
+months::
 
     g_t   = rho g_{t-1} + sigma_pi e_t                      inflation gap
-    n_t   = n_{t-1} + sigma_n eta_t                         neutral rate
+    n_t   = n_{t-1} + sigma_n eta_t                         neutral rate (random walk)
     EC_t  = n_t + (r_t - n_t) A(kappa) + beta g_t B(rho)      expectations component
+    m_t   = m_{t-1} + sigma_m zeta_t                        term-premium mean (random walk)
     x_t   = phi x_{t-1} + sigma_tp u_t                        term-premium deviation
-    y10_t = EC_t + mu_tp + x_t + sigma_y v_t                  month-end 10y close
+    y10_t = EC_t + m_t + x_t + sigma_y v_t                    month-end 10y close
 
 (ACM's disagreement a_t is filtered too but does not enter the 10y.) Symbols are the
 schema's parameter names (:data:`simulator.config.schema.PARAMETERS`).
@@ -109,10 +111,11 @@ def simulate_paths(
     For path p (parameters ``params[...][p]``, filtered state of draw ``draw[p]``) and
     months k = 1..H after the origin::
 
-        (x_0, n_0) = filtered mean + chol(filtered covariance) z
-        x_k = phi x_{k-1} + sigma_tp u_k,  n_k = n_{k-1} + sigma_n eta_k
+        (x_0, n_0, m_0) = filtered mean + chol(filtered covariance) z
+        x_k = phi x_{k-1} + sigma_tp u_k
+        n_k = n_{k-1} + sigma_n eta_k,  m_k = m_{k-1} + sigma_m zeta_k
         g   from g_last, pce_lag + k AR(1) steps with shocks e
-        y_k = n_k + (r_k - n_k) A(kappa) + beta g B(rho) + mu_tp + x_k + sigma_y v_k
+        y_k = n_k + (r_k - n_k) A(kappa) + beta g B(rho) + m_k + x_k + sigma_y v_k
 
     Parameters
     ----------
@@ -124,14 +127,15 @@ def simulate_paths(
         The filter draw of each path.
     policy_path : (P, H)
         Policy rate at the end of each month after the origin, %.
-    z_state : (P, 2)
-        Standard normal draws for (x_0, n_0).
+    z_state : (P, 3)
+        Standard normal draws for (x_0, n_0, m_0).
     e_inflation : (P, pce_lag + H)
         Inflation shocks (unit variance).
     u_term_premium : (P, H)
         Term-premium shocks (unit variance; Student-t rescaled for fat tails).
-    eta_neutral : (P, H)
-        Neutral-rate shocks (unit variance).
+    eta_neutral : (P, H, 2)
+        Shocks of the two random walks, neutral rate [..., 0] and term-premium mean
+        [..., 1] (unit variance).
     v_noise : (P, H)
         Observation-noise shocks (unit variance).
 

@@ -16,6 +16,7 @@ import logging
 import multiprocessing as mp
 import os
 import platform
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -48,6 +49,9 @@ LEVELS = (0.5, 0.8, 0.95)
 MODELS = ("macrosim", "random_walk")
 FALL_PP = 0.5
 TOUCH_BELOW_PP = 1.0
+EVENTS = ("fall_50bp_12m", "touch_1pp_below_12m")
+MIN_FIT_MONTHS = 24
+"""Months of history an origin needs in its fit window (the belief rule's tilt minimum)."""
 QUANTILES = (0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975)
 
 
@@ -102,6 +106,60 @@ def _realised(data_dir: PathLike) -> pd.Series:
     last = pd.Timestamp(load_series("dgs10", data_dir).dropna().index[-1])
     hist = monthly_history(data_dir, last + pd.Timedelta(days=1), start="1960-01")
     return hist["y10"]
+
+
+def _parse_month(value: str, option: str) -> pd.Timestamp:
+    """A YYYY-MM option as its month end, or a ValueError naming the option."""
+    if not re.fullmatch(r"\d{4}-\d{2}", str(value)):
+        raise ValueError(f"{option} {value}: expected a month as YYYY-MM, like 2000-01")
+    try:
+        return _month_end(value)
+    except ValueError:
+        raise ValueError(f"{option} {value}: not a month (YYYY-MM, month 01..12)") from None
+
+
+def _origins(
+    start: str,
+    end: str,
+    every: int,
+    horizons: Sequence[int],
+    realised: pd.Series,
+    fit_start: str,
+) -> list[pd.Timestamp]:
+    """The origin month ends, checked against the data before any work starts.
+
+    Raises
+    ------
+    ValueError
+        Naming the option: a malformed month, an empty range, an origin before the fit
+        window has two years of history, or origins none of whose outcomes the data holds.
+    """
+    first, last = _parse_month(start, "--start"), _parse_month(end, "--end")
+    if last < first:
+        raise ValueError(f"--end {end} is before --start {start}")
+    origins = list(pd.date_range(first, last, freq="ME"))[::every]
+    data_first = _parse_month(fit_start, "fit_start") + pd.DateOffset(months=MIN_FIT_MONTHS)
+    data_first = _month_end(data_first)
+    if first < data_first:
+        raise ValueError(
+            f"--start {start}: the fit window opens {fit_start} and needs "
+            f"{MIN_FIT_MONTHS} months of history, so the first origin is {data_first:%Y-%m}"
+        )
+    closes = realised.dropna()
+    last_close = closes.index[-1]
+    if first > last_close:
+        raise ValueError(
+            f"--start {start}: after the data (its last month-end 10y close is "
+            f"{last_close:%Y-%m-%d})"
+        )
+    last_scorable = _month_end(last_close.to_period("M") - min(horizons))
+    if first > last_scorable:
+        raise ValueError(
+            f"--start {start}: no outcome to score; the data's last month-end 10y close "
+            f"is {last_close:%Y-%m}, so with --horizons starting at {min(horizons)} the "
+            f"last origin that can be scored is {last_scorable:%Y-%m}"
+        )
+    return [o for o in origins if o <= last_scorable]
 
 
 def _block_task(
@@ -263,14 +321,20 @@ def run_backtest(
     options = options or ForecastOptions()
     hs = sorted({int(h) for h in horizons})
     if not hs or hs[0] < 1 or hs[-1] > MAX_HORIZON:
-        raise ValueError(f"horizons must lie in 1..{MAX_HORIZON}, found {list(horizons)}")
+        raise ValueError(f"--horizons: each must lie in 1..{MAX_HORIZON}, found {list(horizons)}")
     if every < 1 or refit_every < 1 or paths < 10:
-        raise ValueError("every and refit_every must be >= 1 and paths >= 10")
+        raise ValueError(
+            f"--every {every}, --refit-every {refit_every}, --paths {paths}: "
+            "need --every >= 1, --refit-every >= 1 and --paths >= 10"
+        )
     say = progress or (lambda _s, _d, _t: None)
     t_start = time.perf_counter()
-    origins = list(pd.date_range(_month_end(start), _month_end(end), freq="ME"))[::every]
-    if not origins:
-        raise ValueError(f"no origin between {start} and {end}")
+    # Fail on a bad priors file or data folder here, before any worker starts.
+    from simulator.config import load_priors
+
+    load_priors(Path(priors_path))
+    realised = _realised(data_dir)
+    origins = _origins(start, end, every, hs, realised, options.fit_start)
     blocks = [origins[i : i + refit_every] for i in range(0, len(origins), refit_every)]
     given: list[dict[str, np.ndarray] | None] = [None] * len(blocks)
     if options.fitter == "nuts":
@@ -322,7 +386,6 @@ def run_backtest(
             fits.append(by_block[b][1])
     t_sim = time.perf_counter()
 
-    realised = _realised(data_dir)
     forecasts, events = forecast_tables(results, realised, hs)
     summary = score_forecasts(forecasts, events, hs)
     summary["settings"] = {
@@ -422,7 +485,9 @@ def forecast_tables(
                     }
                 )
     del index
-    return pd.DataFrame(rows), pd.DataFrame(ev_rows)
+    # Columns even when no origin has 12 months of outcomes (a backtest ending near the data)
+    ev_cols = ["origin", "model"] + [f"{e}_{kind}" for e in EVENTS for kind in ("prob", "outcome")]
+    return pd.DataFrame(rows), pd.DataFrame(ev_rows, columns=ev_cols)
 
 
 def _norm_cdf(z: float) -> float:
