@@ -17,6 +17,14 @@ __all__ = ["coverage_figure", "crps_skill_figure", "pit_figure", "reliability_fi
 
 MODEL_COLORS = {"macrosim": PALETTE["blue"], "random_walk": PALETTE["vermillion"]}
 MODEL_LABELS = {"macrosim": "macrosim", "random_walk": "random walk"}
+EVENT_LABELS = {
+    "fall_50bp_12m": ("50bp fall", "10y 12 months on at least\n50bp below the origin"),
+    "touch_1pp_below_12m": (
+        "1pp-lower close",
+        "a month-end close 1pp or more\nbelow the origin within 12 months",
+    ),
+}
+"""Short (title) and panel labels of the scored events; others use their description."""
 
 
 def _source(doc: dict[str, Any]) -> str:
@@ -126,13 +134,19 @@ def reliability_figure(doc: dict[str, Any]) -> Figure:
     events = doc["events"]
     names = list(events)
     bs = [events[n]["brier_skill_vs_random_walk"] for n in names]
-    title = "Event probabilities: Brier skill vs random walk " + ", ".join(
-        f"{b:+.2f}" if b is not None and np.isfinite(b) else "n/a" for b in bs
+    short = [EVENT_LABELS.get(n, (n, ""))[0] for n in names]
+    title = "Brier skill vs random walk: " + ", ".join(
+        f"{lab} {b:+.3f}" if b is not None and np.isfinite(b) else f"{lab} n/a"
+        for lab, b in zip(short, bs, strict=True)
     )
     with memo_style():
         fig, axes = memo_figure(
             title=title,
-            subtitle=_subtitle(doc, "Points: forecast bins with their observed frequency."),
+            subtitle=_subtitle(
+                doc,
+                "Points: probability bins (area: origins in the bin) vs how often it "
+                "happened; diagonal = reliable.",
+            ),
             source=_source(doc),
             ncols=len(names),
             sharey=True,
@@ -144,16 +158,19 @@ def reliability_figure(doc: dict[str, Any]) -> Figure:
                 x = [r["forecast_mean"] for r in rows if r["n"] > 0]
                 y = [r["observed_frequency"] for r in rows if r["n"] > 0]
                 n = [r["n"] for r in rows if r["n"] > 0]
-                ax.scatter(
+                ax.scatter(x, y, s=[8 + 2 * k for k in n], color=MODEL_COLORS[model], alpha=0.6)
+                # the line carries the legend entry, so the key's marker has a fixed size
+                ax.plot(
                     x,
                     y,
-                    s=[8 + 2 * k for k in n],
                     color=MODEL_COLORS[model],
-                    alpha=0.8,
+                    linewidth=0.8,
+                    marker="o",
+                    markersize=4,
                     label=MODEL_LABELS[model],
                 )
-                ax.plot(x, y, color=MODEL_COLORS[model], linewidth=0.8)
-            ax.set_title(events[name]["description"], fontsize=8)
+            label = EVENT_LABELS.get(name, ("", events[name]["description"]))[1]
+            ax.set_title(label, fontsize=8)
             ax.set_xlim(0, 1)
             ax.set_ylim(0, 1)
             ax.set_xlabel("forecast probability")
@@ -167,7 +184,7 @@ def crps_skill_figure(doc: dict[str, Any]) -> Figure:
     by_year = doc["crps_skill_by_year"]
     skill = doc["skill"]
     title = "CRPS skill vs random walk: " + ", ".join(
-        f"{h}m {skill[h]:+.2f}" for h in by_year if skill.get(h) is not None
+        f"{h}m {skill[h]:+.3f}" for h in by_year if skill.get(h) is not None
     )
     colors = [PALETTE["sky_blue"], PALETTE["blue"], PALETTE["bluish_green"], PALETTE["black"]]
     with memo_style():
