@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import time
 from pathlib import Path
 
@@ -34,10 +35,15 @@ def main() -> None:
     ap.add_argument("--fitter", choices=["laplace", "nuts"], default="laplace")
     ap.add_argument("--no-acm", action="store_true", help="ablation: fit without ACM")
     ap.add_argument("--tp-shock-df", type=float, default=None)
+    ap.add_argument("--vol-halflife", type=float, default=None, help="ablation: EWMA vol")
+    ap.add_argument("--seed", type=int, default=0, help="master seed")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     options = ForecastOptions(
-        fitter=args.fitter, use_acm=not args.no_acm, tp_shock_df=args.tp_shock_df
+        fitter=args.fitter,
+        use_acm=not args.no_acm,
+        tp_shock_df=args.tp_shock_df,
+        vol_halflife_months=args.vol_halflife,
     )
     t0 = time.perf_counter()
     res = run_backtest(
@@ -50,11 +56,19 @@ def main() -> None:
         workers=args.workers,
         out_root=args.out,
         options=options,
+        seed=args.seed,
     )
     wall = time.perf_counter() - t0
     doc = res.summary
     print(f"origins {len(doc['origins'])}, options {options}")
     print(f"wall {wall:.1f} s; stages {res.timings}")
+    # ru_maxrss is in KiB on Linux; children: the largest pool worker
+    main_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        f"backtest: wall_over_30min_target={wall / 1800:.3f} "
+        f"peak_rss_mb main={main_mb:.0f} worker={worker_mb:.0f}"
+    )
     keys = ("coverage_50", "coverage_80", "coverage_95", "coverage_80_pvalue", "crps", "rmse")
     keys += ("bias", "pit_pvalue", "n")
     print("model        h  " + "  ".join(f"{k:>10s}" for k in keys))

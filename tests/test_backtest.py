@@ -22,6 +22,7 @@ from simulator.backtest.origin import (
     MAX_HORIZON,
     RW_WINDOW,
     OriginForecast,
+    ewma_vol_ratio,
     forecast_origin,
     load_origin,
 )
@@ -290,6 +291,34 @@ def test_a_poisoned_future_row_changes_nothing_for_the_origin(
     # Positive control: the next origin sees the poisoned July close.
     later = load_origin(poisoned, pd.Timestamp("2010-07"))
     assert later.y0 == 99.0
+
+
+def test_ewma_vol_ratio_known_values() -> None:
+    # Constant changes: recent = average, ratio 1. A step from 1 to 2 in |change|: with a
+    # half-life far below the 100 months since the step, the EWMA of squares is ~4 and the
+    # plain mean 2.5, so the ratio tends to sqrt(4 / 2.5).
+    assert ewma_vol_ratio(np.full(50, 0.3), 6.0) == pytest.approx(1.0, rel=1e-12)
+    step = np.r_[np.ones(100), 2.0 * np.ones(100)]
+    assert ewma_vol_ratio(step, 3.0) == pytest.approx(math.sqrt(4 / 2.5), rel=1e-9)
+    assert ewma_vol_ratio(np.zeros(0), 6.0) == 1.0
+
+
+def test_vol_scaling_scales_only_the_10y_shocks(data_dir: Path) -> None:
+    # The ablation multiplies the TP, neutral-rate and TP-mean shocks by one ratio, from
+    # the fit window's 10y changes public at the origin; the benchmark is untouched.
+    od = load_origin(data_dir, pd.Timestamp("2017-06"))
+    draws = _draws(20, np.random.default_rng(3))
+    base = forecast_origin(od, draws, 100, rng=np.random.default_rng(5))
+    scaled = forecast_origin(od, draws, 100, rng=np.random.default_rng(5), vol_halflife_months=12)
+    ratio = scaled.info["vol_ratio"]
+    assert ratio == pytest.approx(ewma_vol_ratio(od.y10_changes, 12))
+    assert base.info["vol_ratio"] == 1.0 and ratio < 0.8
+    # mid-2017: calmer than the 1990-2017 average (ratio ~0.71)
+    assert ratio < 1.0
+    np.testing.assert_array_equal(base.rw_paths, scaled.rw_paths)
+    # narrower by less than the ratio (state, inflation and noise shocks are not scaled)
+    sd_base, sd_scaled = base.paths[:, -1].std(), scaled.paths[:, -1].std()
+    assert ratio * sd_base < sd_scaled < sd_base
 
 
 def test_random_walk_reproduces_the_issue_numbers(data_dir: Path) -> None:

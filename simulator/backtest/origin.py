@@ -57,6 +57,9 @@ class OriginData:
     filter_input: FilterInput
     pairs: pd.DataFrame
     meeting_months: np.ndarray
+    y10_changes: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """Monthly changes of the month-end 10y over the fit window, oldest first (for the
+    volatility-scaling ablation)."""
 
 
 def load_origin(
@@ -131,6 +134,7 @@ def load_origin(
         filter_input=fi,
         pairs=pairs,
         meeting_months=month_idx,
+        y10_changes=np.diff(y)[np.isfinite(np.diff(y))],
     )
 
 
@@ -155,6 +159,7 @@ def forecast_origin(
     use_acm: bool = True,
     tp_shock_df: float | None = None,
     rule: BeliefRule | None = None,
+    vol_halflife_months: float | None = None,
 ) -> OriginForecast:
     """Simulate the model's and the random walk's month-end 10y paths from one origin.
 
@@ -172,6 +177,10 @@ def forecast_origin(
         Student-t degrees of freedom for the term-premium shocks (rescaled to unit
         variance, so sigma_tp keeps its meaning); None: Gaussian.
     rule : BeliefRule, optional
+    vol_halflife_months : float, optional
+        An ablation for volatility regimes: scale the term-premium, neutral-rate and
+        TP-mean shocks by sqrt(EWMA / mean) of the squared monthly 10y changes in the fit
+        window (EWMA half-life in months), held over the horizon. None: no scaling.
 
     Returns
     -------
@@ -203,6 +212,12 @@ def forecast_origin(
     else:
         nu = float(tp_shock_df)
         u = rng.standard_t(nu, (n_paths, MAX_HORIZON)) * np.sqrt((nu - 2.0) / nu)
+    eta = rng.standard_normal((n_paths, MAX_HORIZON, 2))
+    vol_ratio = 1.0
+    if vol_halflife_months is not None:
+        vol_ratio = ewma_vol_ratio(od.y10_changes, vol_halflife_months)
+        u = u * vol_ratio
+        eta = eta * vol_ratio
     paths = simulate_paths(
         params,
         state,
@@ -211,7 +226,7 @@ def forecast_origin(
         z_state=rng.standard_normal((n_paths, 3)),
         e_inflation=rng.standard_normal((n_paths, lag + MAX_HORIZON)),
         u_term_premium=u,
-        eta_neutral=rng.standard_normal((n_paths, MAX_HORIZON, 2)),
+        eta_neutral=eta,
         v_noise=rng.standard_normal((n_paths, MAX_HORIZON)),
     )
     rw = od.y0 + od.rw_sd * np.cumsum(rng.standard_normal((n_paths, MAX_HORIZON)), axis=1)
@@ -226,7 +241,23 @@ def forecast_origin(
         "tp_state_mean": float(np.mean(state.mean[:, 0])),
         "neutral_state_mean": float(np.mean(state.mean[:, 2])),
         "policy_change_12m_mean": float(np.mean(policy[:, -1] - od.rate0)),
+        "vol_ratio": vol_ratio,
     }
     return OriginForecast(
         origin=od.origin, y0=od.y0, rw_sd=od.rw_sd, paths=paths, rw_paths=rw, info=info
     )
+
+
+def ewma_vol_ratio(changes: np.ndarray, halflife_months: float) -> float:
+    """sqrt(EWMA of squared changes / their plain mean): recent volatility vs the window's.
+
+    Examples
+    --------
+    >>> round(ewma_vol_ratio(np.r_[np.ones(100), 2 * np.ones(100)], 6.0), 2)
+    1.26
+    """
+    d2 = np.asarray(changes, dtype=np.float64) ** 2
+    if d2.size == 0:
+        return 1.0
+    w = 0.5 ** (np.arange(d2.size)[::-1] / float(halflife_months))
+    return float(np.sqrt(np.dot(w, d2) / w.sum() / d2.mean()))

@@ -72,6 +72,9 @@ class ForecastOptions:
     tp_shock_df : float or None
         Student-t degrees of freedom of the term-premium shocks (unit variance); None
         (default): Gaussian, as the engine simulates.
+    vol_halflife_months : float or None
+        Ablation: scale the 10y shocks by recent (EWMA, this half-life) over fit-window
+        volatility of monthly 10y changes; None (default): constant volatility, as fitted.
     n_draws : int
         Posterior draws per refit.
     fit_start : str
@@ -81,6 +84,7 @@ class ForecastOptions:
     fitter: Fitter = "laplace"
     use_acm: bool = True
     tp_shock_df: float | None = None
+    vol_halflife_months: float | None = None
     n_draws: int = 400
     fit_start: str = "1990-01"
 
@@ -201,6 +205,7 @@ def _block_task(
                 rng=rng,
                 use_acm=options.use_acm,
                 tp_shock_df=options.tp_shock_df,
+                vol_halflife_months=options.vol_halflife_months,
                 rule=BeliefRule(),
             )
         )
