@@ -117,6 +117,7 @@ def load_origin(
         acm_tp=np.where(np.isfinite(acm), acm, 0.0),
         acm_mask=np.isfinite(acm),
     )
+    dy = np.diff(y)
     end = (origin.to_period("M") + MAX_HORIZON).to_timestamp(how="end")
     meetings = fomc_decisions(origin + pd.Timedelta(days=1), end)
     eff = [pd.Timestamp(next_business_day(m.date)) for m in meetings]
@@ -134,7 +135,7 @@ def load_origin(
         filter_input=fi,
         pairs=pairs,
         meeting_months=month_idx,
-        y10_changes=np.diff(y)[np.isfinite(np.diff(y))],
+        y10_changes=dy[np.isfinite(dy)],
     )
 
 
@@ -212,7 +213,11 @@ def forecast_origin(
     else:
         nu = float(tp_shock_df)
         u = rng.standard_t(nu, (n_paths, MAX_HORIZON)) * np.sqrt((nu - 2.0) / nu)
+    # drawn in this order (state, inflation, walks, noise): the order is the stream
+    z = rng.standard_normal((n_paths, 3))
+    e = rng.standard_normal((n_paths, lag + MAX_HORIZON))
     eta = rng.standard_normal((n_paths, MAX_HORIZON, 2))
+    v = rng.standard_normal((n_paths, MAX_HORIZON))
     vol_ratio = 1.0
     if vol_halflife_months is not None:
         vol_ratio = ewma_vol_ratio(od.y10_changes, vol_halflife_months)
@@ -223,11 +228,11 @@ def forecast_origin(
         state,
         pick,
         policy,
-        z_state=rng.standard_normal((n_paths, 3)),
-        e_inflation=rng.standard_normal((n_paths, lag + MAX_HORIZON)),
+        z_state=z,
+        e_inflation=e,
         u_term_premium=u,
         eta_neutral=eta,
-        v_noise=rng.standard_normal((n_paths, MAX_HORIZON)),
+        v_noise=v,
     )
     rw = od.y0 + od.rw_sd * np.cumsum(rng.standard_normal((n_paths, MAX_HORIZON)), axis=1)
     info = {
