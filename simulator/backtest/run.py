@@ -49,7 +49,11 @@ LEVELS = (0.5, 0.8, 0.95)
 MODELS = ("macrosim", "random_walk")
 FALL_PP = 0.5
 TOUCH_BELOW_PP = 1.0
-EVENTS = ("fall_50bp_12m", "touch_1pp_below_12m")
+EVENTS = {
+    "fall_50bp_12m": "10y 12 months later at least 50bp below the origin",
+    "touch_1pp_below_12m": "some month-end close within 12 months 1pp or more below",
+}
+"""The scored events (the columns ``<name>_prob``/``<name>_outcome``) and their descriptions."""
 MIN_FIT_MONTHS = 24
 """Months of history an origin needs in its fit window (the belief rule's tilt minimum)."""
 QUANTILES = (0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975)
@@ -567,10 +571,7 @@ def score_forecasts(
                 for lv in LEVELS
             }
     ev_doc: dict[str, Any] = {}
-    for name, label in (
-        ("fall_50bp_12m", "10y 12 months later at least 50bp below the origin"),
-        ("touch_1pp_below_12m", "some month-end close within 12 months 1pp or more below"),
-    ):
+    for name, label in EVENTS.items():
         ev_doc[name] = {"description": label}
         for m in MODELS:
             e = events[events["model"] == m]
