@@ -107,6 +107,13 @@ class Fitter(StrEnum):
     nuts = "nuts"
 
 
+class Kernel(StrEnum):
+    """Engine kernel: compiled (numba) or the numpy reference."""
+
+    compiled = "compiled"
+    numpy = "numpy"
+
+
 class Sampler(StrEnum):
     """NUTS implementation for fits."""
 
@@ -148,7 +155,10 @@ def _progress(quiet: bool) -> Iterator[Any]:
             bar.console.print(stage)
             return
         if stage not in tasks:
-            label = {"simulate": "simulating blocks"}.get(stage, stage)
+            label = {
+                "simulate": "simulating blocks",
+                "compile": "engine kernel (compiled once, then cached)",
+            }.get(stage, stage)
             tasks[stage] = bar.add_task(label, total=total)
         bar.update(tasks[stage], completed=done, total=total)
 
@@ -230,6 +240,10 @@ def run(
     scheduler: Annotated[
         str | None, typer.Option(help="Dask scheduler address, tcp://host:8786.")
     ] = None,
+    kernel: Annotated[
+        Kernel,
+        typer.Option(help="Engine kernel: compiled (numba) or the numpy reference (slower)."),
+    ] = Kernel.compiled,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout.")] = False,
 ) -> None:
@@ -254,6 +268,7 @@ def run(
             sampler=sampler.value,
             scheduler=scheduler,
             workers=workers,
+            kernel=kernel.value,
         )
     folder = api.write_run(result, out)
     if as_json:

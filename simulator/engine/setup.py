@@ -114,6 +114,7 @@ class SimSpec:
     hist_dates: np.ndarray = field(default_factory=lambda: np.array([], dtype="datetime64[D]"))
     hist_y10: np.ndarray = field(default_factory=lambda: np.array([], dtype=float))
     thin_paths: int = 200
+    kernel: str = "compiled"  # "compiled" (numba) or "numpy" (the reference)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -168,6 +169,7 @@ def build_spec(
     paths: int | None = None,
     seed: int | None = None,
     grid: str | None = None,
+    kernel: str = "compiled",
 ) -> SimSpec:
     """Build the simulation spec of a scenario.
 
@@ -178,6 +180,8 @@ def build_spec(
     draws : ParameterDraws
         Dynamics parameter draws (prior, calibrated or posterior).
     paths, seed, grid : optional overrides of the scenario's ``simulation`` block.
+    kernel : "compiled" (numba, default) or "numpy" (the reference); same results to
+        rounding (:mod:`simulator.engine.compiled`).
 
     Raises
     ------
@@ -415,6 +419,7 @@ def build_spec(
         seed=seed,
         grid_kind=grid_kind,
         weekly=grid_kind == "weekly",
+        kernel=kernel,
         hist_dates=np.array([c.date for c in hist], dtype="datetime64[D]"),
         hist_y10=np.array([c.y10_pp for c in hist], dtype=float),
         warnings=warnings,
