@@ -1,0 +1,238 @@
+"""What the market prices, from a fed funds futures strip: the ``market:`` block.
+
+Composes the strip (:mod:`simulator.data.futures`), the FOMC calendar (a decision takes
+effect the next business day) and the FedWatch arithmetic (:mod:`simulator.core.futures`)
+into per-meeting probabilities, the cut-count distribution and fitted meeting weights.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from simulator.core import futures as fw
+from simulator.core.policy import CutBeliefs, cap_counts, move_probabilities
+from simulator.data.calendar import fomc_decisions, next_business_day
+from simulator.data.futures import FuturesStrip
+from simulator.data.loaders import DataError
+
+__all__ = ["MarketPricing", "price_market"]
+
+#: Decimals of the cut-count probabilities written to YAML.
+PROB_DECIMALS = 4
+
+
+@dataclass(frozen=True)
+class MarketPricing:
+    """Per-meeting probabilities, the cut-count tree and the fitted ``market:`` block.
+
+    Attributes
+    ----------
+    dates : list of datetime.date
+        FOMC decision dates priced (after the as-of date).
+    rate_before_pp, rate_after_pp : np.ndarray
+        Expected EFFR just before and after each decision, %.
+    moves : MeetingMoves
+        Each meeting's two-point law of 25bp cuts.
+    counts, probs : np.ndarray
+        The tree's distribution of the net cut count over the priced meetings.
+    target_mid_pp, spread_bp : float
+        Target midpoint at the as-of date and the EFFR spread used.
+    spread_source : str
+        Where the spread came from.
+    max_per_meeting : int
+        ``M`` of the engine's placement model the weights were fitted for.
+    cut_count : dict[int, float]
+        The block's cut-count probabilities (rounded, summing to 1).
+    meeting_weights : dict[datetime.date, float]
+        The block's fitted weights (4 significant digits).
+    misfit : float
+        Largest absolute difference between the engine's per-meeting move probabilities
+        (with the block as written) and the strip's.
+    """
+
+    dates: list[dt.date]
+    rate_before_pp: np.ndarray
+    rate_after_pp: np.ndarray
+    moves: fw.MeetingMoves
+    counts: np.ndarray
+    probs: np.ndarray
+    target_mid_pp: float
+    spread_bp: float
+    spread_source: str
+    max_per_meeting: int
+    cut_count: dict[int, float]
+    meeting_weights: dict[dt.date, float]
+    misfit: float
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"meetings": [{date, p_cut, p_hold, p_hike, expected_rate_pp}], "cut_count"}``."""
+        p_cut, p_hike = self.moves.prob_at_least(1), self.moves.prob_at_most(-1)
+        meetings = [
+            {
+                "date": d.isoformat(),
+                "p_cut": float(p_cut[j]),
+                "p_hold": float(self.moves.prob(0)[j]),
+                "p_hike": float(p_hike[j]),
+                "expected_rate_pp": float(self.rate_after_pp[j]),
+            }
+            for j, d in enumerate(self.dates)
+        ]
+        cut_count = {str(int(k)): float(p) for k, p in zip(self.counts, self.probs, strict=True)}
+        return {"meetings": meetings, "cut_count": cut_count}
+
+    def market_block(self) -> dict[str, Any]:
+        """The ``market:`` block: ``cut_count`` and ``meeting_weights``."""
+        return {"cut_count": dict(self.cut_count), "meeting_weights": dict(self.meeting_weights)}
+
+
+def _meetings(
+    strip: FuturesStrip, as_of: dt.date, window_end: dt.date | None
+) -> list[tuple[dt.date, dt.date]]:
+    """(decision, effective date) of the meetings to price; refuse ones the strip misses."""
+    last_y, last_m = strip.months[-1]
+    strip_end = dt.date(last_y + last_m // 12, last_m % 12 + 1, 1) - dt.timedelta(days=1)
+    end = window_end if window_end is not None else strip_end
+    out = []
+    for m in fomc_decisions(as_of + dt.timedelta(days=1), end):
+        decision = dt.date.fromisoformat(str(m.date))
+        effective = dt.date.fromisoformat(str(next_business_day(m.date)))
+        if strip.index_of(effective.year, effective.month) is None:
+            if window_end is None and effective > strip_end:
+                break
+            first = FuturesStrip.label(*strip.months[0])
+            raise DataError(
+                f"{strip.path}:{strip.lines[-1]}: column 'contract_month': no contract for "
+                f"{FuturesStrip.label(effective.year, effective.month)}, when the {decision} "
+                f"decision takes effect; the strip covers {first}.."
+                f"{FuturesStrip.label(last_y, last_m)} and must cover every meeting up to "
+                f"{end}"
+            )
+        out.append((decision, effective))
+    if not out:
+        raise DataError(f"{strip.path}: no FOMC decision after {as_of} falls in the strip's months")
+    return out
+
+
+def _chain(
+    strip: FuturesStrip, meetings: list[tuple[dt.date, dt.date]], start_rate_pp: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Expected rates around each meeting, and each meeting's month index."""
+    month = np.array([strip.index_of(e.year, e.month) for _, e in meetings], dtype=np.int64)
+    days_before = np.array([e.day - 1 for _, e in meetings], dtype=np.int64)
+    try:
+        before, after = fw.chain_meeting_rates(
+            strip.rates_pp, strip.days, month, days_before, start_rate_pp
+        )
+    except ValueError as exc:
+        raise DataError(f"{strip.path}: {exc}") from None
+    return before, after, month
+
+
+def _check_nonnegative(
+    strip: FuturesStrip,
+    meetings: list[tuple[dt.date, dt.date]],
+    month: np.ndarray,
+    rates: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """Refuse a strip that implies a negative expected rate around a meeting."""
+    for side, values in zip(("before", "after"), rates, strict=True):
+        bad = np.flatnonzero(values < 0.0)
+        if bad.size:
+            j = int(bad[0])
+            raise DataError(
+                f"{strip.where(int(month[j]))}: column 'price': the strip implies an expected "
+                f"effective rate of {values[j]:.3f}% {side} the {meetings[j][0]} decision; "
+                "expected a rate >= 0 (check the prices of this month and its neighbours)"
+            )
+
+
+def _rounded_counts(counts: np.ndarray, probs: np.ndarray) -> dict[int, float]:
+    """Probabilities to ``PROB_DECIMALS`` decimals, zeros dropped, the largest absorbing
+    the rounding so the block sums to 1."""
+    rounded = {int(k): round(float(p), PROB_DECIMALS) for k, p in zip(counts, probs, strict=True)}
+    kept = {k: p for k, p in rounded.items() if p > 0.0}
+    top = max(kept, key=lambda k: kept[k])
+    kept[top] = round(kept[top] + 1.0 - sum(kept.values()), PROB_DECIMALS + 6)
+    return kept
+
+
+def price_market(
+    strip: FuturesStrip,
+    as_of: dt.date,
+    *,
+    spread_bp: float,
+    spread_source: str,
+    target_mid_pp: float | None = None,
+    window_end: dt.date | None = None,
+    max_per_meeting: int = 1,
+) -> MarketPricing:
+    """Per-meeting probabilities, cut-count tree and fitted ``market:`` block from a strip.
+
+    Parameters
+    ----------
+    strip : FuturesStrip
+    as_of : datetime.date
+        Meetings after this date are priced.
+    spread_bp : float
+        EFFR minus target midpoint, bp.
+    spread_source : str
+        Where the spread came from (reported).
+    target_mid_pp : float, optional
+        Target midpoint at the as-of date; default: the 25bp-grid midpoint nearest the
+        strip's expected rate before the first meeting, less the spread.
+    window_end : datetime.date, optional
+        Price every meeting up to this date (the strip must cover them); default every
+        meeting whose effective month the strip holds.
+    max_per_meeting : int, default 1
+        ``M`` of the engine's placement model (the scenario's ``max_moves_per_meeting``).
+
+    Returns
+    -------
+    MarketPricing
+
+    Raises
+    ------
+    DataError
+        If the strip misses a meeting's month or implies a negative rate.
+    """
+    meetings = _meetings(strip, as_of, window_end)
+    spread_pp = spread_bp / 100.0
+    if target_mid_pp is None:
+        first = strip.index_of(as_of.year, as_of.month)
+        provisional = float(strip.rates_pp[first if first is not None else 0])
+        before, _, _ = _chain(strip, meetings, provisional)
+        target_mid_pp = round((float(before[0]) - spread_pp - 0.125) / 0.25) * 0.25 + 0.125
+    before, after, month = _chain(strip, meetings, target_mid_pp + spread_pp)
+    _check_nonnegative(strip, meetings, month, (before, after))
+    moves = fw.meeting_moves(before, after)
+    counts, probs = fw.cut_count_tree(moves)
+    # the engine holds at most M moves a meeting and stops at the zero lower bound
+    capped, _ = cap_counts(
+        CutBeliefs(counts, probs, np.ones(len(meetings)), max_per_meeting), target_mid_pp
+    )
+    cut_count = _rounded_counts(capped.counts, capped.probs)
+    target = fw.signed_move_table(moves, max_per_meeting)
+    k = np.array(sorted(cut_count), dtype=np.int64)
+    p = np.array([cut_count[int(c)] for c in k])
+    weights, _ = fw.fit_meeting_weights(k, p, target, max_per_meeting)
+    written = np.array([float(f"{w:.4g}") for w in weights])
+    engine = move_probabilities(CutBeliefs(k, p, written, max_per_meeting))
+    return MarketPricing(
+        dates=[d for d, _ in meetings],
+        rate_before_pp=before,
+        rate_after_pp=after,
+        moves=moves,
+        counts=counts,
+        probs=probs,
+        target_mid_pp=float(target_mid_pp),
+        spread_bp=float(spread_bp),
+        spread_source=spread_source,
+        max_per_meeting=max_per_meeting,
+        cut_count=cut_count,
+        meeting_weights={d: float(w) for (d, _), w in zip(meetings, written, strict=True)},
+        misfit=float(np.max(np.abs(engine - target))),
+    )
