@@ -13,13 +13,14 @@ from typing import Any
 
 import numpy as np
 
+from simulator.config import Loaded, Scenario
 from simulator.core import futures as fw
 from simulator.core.policy import CutBeliefs, cap_counts, move_probabilities
 from simulator.data.calendar import fomc_decisions, next_business_day
-from simulator.data.futures import FuturesStrip
+from simulator.data.futures import FuturesStrip, read_futures_csv
 from simulator.data.loaders import DataError
 
-__all__ = ["MarketPricing", "price_market"]
+__all__ = ["MarketPricing", "price_market", "resolve_from_futures"]
 
 #: Decimals of the cut-count probabilities written to YAML.
 PROB_DECIMALS = 4
@@ -236,3 +237,60 @@ def price_market(
         meeting_weights={d: float(w) for (d, _), w in zip(meetings, written, strict=True)},
         misfit=float(np.max(np.abs(engine - target))),
     )
+
+
+def resolve_from_futures(loaded: Loaded[Scenario]) -> tuple[Loaded[Scenario], str | None]:
+    """Replace ``market: {from_futures: ...}`` by the block the strip implies.
+
+    Parameters
+    ----------
+    loaded : Loaded[Scenario]
+        A validated scenario.
+
+    Returns
+    -------
+    tuple[Loaded[Scenario], str | None]
+        The scenario with ``market.cut_count`` and ``market.meeting_weights`` filled in
+        (``from_futures`` kept, to say where they came from) and a sentence for the run's
+        summary; the scenario unchanged and None without ``from_futures``.
+
+    Raises
+    ------
+    ConfigError
+        Located at ``market.from_futures``, with the CSV's own file:line in the message.
+    """
+    cfg = loaded.config
+    mk = cfg.market
+    if mk.from_futures is None or mk.futures_spread_bp is None:
+        return loaded, None
+    where = ("market", "from_futures")
+    decided = fomc_decisions(cfg.window.start, cfg.as_of)
+    if decided:
+        raise loaded.error(
+            where,
+            f"the window has FOMC decisions on or before as_of {cfg.as_of} "
+            f"({decided[0].date}...): from_futures prices windows whose decisions are all "
+            "after the as-of date; give cut_count and meeting_weights instead",
+        )
+    views = [cfg.view] + [c.view for c in cfg.mixture or [] if c.view is not None]
+    try:
+        res = price_market(
+            read_futures_csv(loaded.path.parent / mk.from_futures),
+            cfg.as_of,
+            spread_bp=mk.futures_spread_bp,
+            spread_source="the scenario's futures_spread_bp",
+            target_mid_pp=cfg.snapshot.target_range.midpoint_pp,
+            window_end=cfg.window.end,
+            max_per_meeting=max(v.max_moves_per_meeting for v in views),
+        )
+    except DataError as exc:
+        raise loaded.error(where, str(exc)) from None
+    market = mk.model_copy(update=res.market_block())
+    resolved = Loaded(cfg.model_copy(update={"market": market}), loaded.doc)
+    expected = sum(k * p for k, p in res.cut_count.items())
+    note = (
+        f"Market from the futures strip {mk.from_futures} (FedWatch method, spread "
+        f"{res.spread_bp:+g}bp): {expected:.2f} cuts priced; fitted meeting weights reproduce "
+        f"the per-meeting probabilities within {res.misfit:.2g}."
+    )
+    return resolved, note

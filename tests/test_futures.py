@@ -225,3 +225,96 @@ def test_strip_index_and_labels() -> None:
     strip = read_futures_csv(EXAMPLE)
     assert strip.index_of(2027, 1) == 12 and strip.index_of(2027, 2) is None
     assert FuturesStrip.label(2026, 3) == "2026-03"
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def _scenario(tmp_path: Path, market: str) -> Path:
+    """A copy of the shipped baseline with its own market block, beside the example strip."""
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "priors").mkdir()
+    for p in (REPO / "priors").glob("*.yaml"):
+        (tmp_path / "priors" / p.name).write_text(p.read_text())
+    (tmp_path / "scenarios" / EXAMPLE.name).write_text(EXAMPLE.read_text())
+    text = (REPO / "scenarios" / "baseline.yaml").read_text()
+    marker = "# market: omitted, so the market prices the view (no view-vs-market edge)."
+    assert marker in text
+    path = tmp_path / "scenarios" / "futures.yaml"
+    path.write_text(text.replace(marker, market))
+    return path
+
+
+def test_scenario_from_futures_resolves_at_load_time(tmp_path: Path) -> None:
+    from simulator import api
+
+    path = _scenario(tmp_path, f"market: {{from_futures: {EXAMPLE.name}, futures_spread_bp: 1.5}}")
+    sc = api.load_scenario(path)
+    direct = price_market(
+        read_futures_csv(EXAMPLE),
+        AS_OF,
+        spread_bp=1.5,
+        spread_source="t",
+        target_mid_pp=3.625,
+        window_end=dt.date(2026, 12, 31),
+    )
+    market = sc.scenario.config.market
+    assert market.cut_count == direct.cut_count
+    assert market.meeting_weights == direct.meeting_weights
+    assert sc.market_note is not None and EXAMPLE.name in sc.market_note
+    lines = api.assumptions(sc, None)
+    assert any(line.startswith(f"Market from the futures strip {EXAMPLE.name}") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("market", "message"),
+    [
+        ("market: {from_futures: nope.csv, futures_spread_bp: 1.5}", "futures file 'nope.csv' not"),
+        (f"market: {{from_futures: {EXAMPLE.name}}}", "from_futures needs futures_spread_bp"),
+        ("market: {futures_spread_bp: 1.5}", "futures_spread_bp is used only with from_futures"),
+        (
+            f"market: {{from_futures: {EXAMPLE.name}, futures_spread_bp: 1.5, "
+            "cut_count: {0: 1.0}}",
+            "give from_futures or cut_count, not both",
+        ),
+    ],
+)
+def test_scenario_market_source_errors_are_located(
+    tmp_path: Path, market: str, message: str
+) -> None:
+    from simulator import api
+    from simulator.config import ConfigError
+
+    path = _scenario(tmp_path, market)
+    line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if "market:" in t)
+    with pytest.raises(ConfigError) as info:
+        api.load_scenario(path)
+    assert str(info.value).startswith(f"{path}:{line}:")
+    assert message in str(info.value)
+
+
+def test_scenario_with_a_bad_strip_names_both_files(tmp_path: Path) -> None:
+    from simulator import api
+    from simulator.config import ConfigError
+
+    path = _scenario(tmp_path, f"market: {{from_futures: {EXAMPLE.name}, futures_spread_bp: 1.5}}")
+    strip = path.parent / EXAMPLE.name
+    strip.write_text(strip.read_text().replace("2026-06,96.5275", "2026-06,100.5"))
+    with pytest.raises(ConfigError) as info:
+        api.load_scenario(path)
+    text = str(info.value)
+    assert text.startswith(f"{path}:") and "market.from_futures" in text
+    assert f"{strip}:" in text and "column 'price'" in text
+
+
+def test_engine_refuses_an_unresolved_strip(tmp_path: Path) -> None:
+    from simulator import api
+    from simulator.config import ConfigError
+    from simulator.config.loader import load_scenario_file
+    from simulator.engine.setup import build_spec
+
+    path = _scenario(tmp_path, f"market: {{from_futures: {EXAMPLE.name}, futures_spread_bp: 1.5}}")
+    raw, _ = load_scenario_file(path)
+    draws = api.parameter_draws(api.load_scenario(path), 1)
+    with pytest.raises(ConfigError, match="the futures strip was not read"):
+        build_spec(raw, draws, paths=16)
