@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from simulator.data.calendar import fomc_decisions, next_business_day
 from simulator.data.futures import FuturesStrip, read_futures_csv
 from simulator.data.loaders import DataError
 
-__all__ = ["MarketPricing", "price_market", "resolve_from_futures"]
+__all__ = ["MarketPricing", "price_for_scenario", "price_market", "resolve_from_futures"]
 
 #: Decimals of the cut-count probabilities written to YAML.
 PROB_DECIMALS = 4
@@ -32,6 +33,8 @@ class MarketPricing:
 
     Attributes
     ----------
+    as_of : datetime.date
+        Meetings after this date are priced.
     dates : list of datetime.date
         FOMC decision dates priced (after the as-of date).
     rate_before_pp, rate_after_pp : np.ndarray
@@ -53,8 +56,11 @@ class MarketPricing:
     misfit : float
         Largest absolute difference between the engine's per-meeting move probabilities
         (with the block as written) and the strip's.
+    engine_moves : np.ndarray
+        The engine's ``P(m_j = m)``, ``m = -M..M``, with the block as written, ``(J, 2M+1)``.
     """
 
+    as_of: dt.date
     dates: list[dt.date]
     rate_before_pp: np.ndarray
     rate_after_pp: np.ndarray
@@ -68,6 +74,42 @@ class MarketPricing:
     cut_count: dict[int, float]
     meeting_weights: dict[dt.date, float]
     misfit: float
+    engine_moves: np.ndarray
+
+    @property
+    def move_probs(self) -> dict[str, np.ndarray]:
+        """P(hike), P(hold), P(cut 25), P(cut 50+) per meeting."""
+        return {
+            "hike": self.moves.prob_at_most(-1),
+            "hold": self.moves.prob(0),
+            "cut 25": self.moves.prob(1),
+            "cut 50+": self.moves.prob_at_least(2),
+        }
+
+    @property
+    def fitted_p_cut(self) -> np.ndarray:
+        """The engine's P(cut) per meeting with the block as written."""
+        return self.engine_moves[:, self.max_per_meeting + 1 :].sum(axis=1)
+
+    def table(self) -> str:
+        """The per-meeting table and the cut-count line, as printed by ``macrosim market``."""
+        probs = self.move_probs
+        rows = [
+            f"{'meeting':<12}{'P(hike)':>9}{'P(hold)':>9}{'P(cut 25)':>11}{'P(cut 50+)':>12}"
+            f"{'E[EFFR] after':>15}"
+        ]
+        for j, d in enumerate(self.dates):
+            cells = [probs[k][j] for k in ("hike", "hold", "cut 25", "cut 50+")]
+            rows.append(
+                f"{d.isoformat():<12}{cells[0]:>9.1%}{cells[1]:>9.1%}{cells[2]:>11.1%}"
+                f"{cells[3]:>12.1%}{self.rate_after_pp[j]:>14.3f}%"
+            )
+        expected = float(self.counts @ self.probs)
+        dist = ", ".join(
+            f"{int(k)}: {p:.1%}" for k, p in zip(self.counts, self.probs, strict=True) if p >= 5e-4
+        )
+        rows.append(f"Net cuts by {self.dates[-1]}: {dist} (expected {expected:.2f})")
+        return "\n".join(rows)
 
     def to_json(self) -> dict[str, Any]:
         """``{"meetings": [{date, p_cut, p_hold, p_hike, expected_rate_pp}], "cut_count"}``."""
@@ -223,6 +265,7 @@ def price_market(
     written = np.array([float(f"{w:.4g}") for w in weights])
     engine = move_probabilities(CutBeliefs(k, p, written, max_per_meeting))
     return MarketPricing(
+        as_of=as_of,
         dates=[d for d, _ in meetings],
         rate_before_pp=before,
         rate_after_pp=after,
@@ -236,6 +279,7 @@ def price_market(
         cut_count=cut_count,
         meeting_weights={d: float(w) for (d, _), w in zip(meetings, written, strict=True)},
         misfit=float(np.max(np.abs(engine - target))),
+        engine_moves=engine,
     )
 
 
@@ -264,24 +308,12 @@ def resolve_from_futures(loaded: Loaded[Scenario]) -> tuple[Loaded[Scenario], st
     if mk.from_futures is None or mk.futures_spread_bp is None:
         return loaded, None
     where = ("market", "from_futures")
-    decided = fomc_decisions(cfg.window.start, cfg.as_of)
-    if decided:
-        raise loaded.error(
-            where,
-            f"the window has FOMC decisions on or before as_of {cfg.as_of} "
-            f"({decided[0].date}...): from_futures prices windows whose decisions are all "
-            "after the as-of date; give cut_count and meeting_weights instead",
-        )
-    views = [cfg.view] + [c.view for c in cfg.mixture or [] if c.view is not None]
     try:
-        res = price_market(
+        res = price_for_scenario(
             read_futures_csv(loaded.path.parent / mk.from_futures),
-            cfg.as_of,
+            cfg,
             spread_bp=mk.futures_spread_bp,
             spread_source="the scenario's futures_spread_bp",
-            target_mid_pp=cfg.snapshot.target_range.midpoint_pp,
-            window_end=cfg.window.end,
-            max_per_meeting=max(v.max_moves_per_meeting for v in views),
         )
     except DataError as exc:
         raise loaded.error(where, str(exc)) from None
@@ -294,3 +326,165 @@ def resolve_from_futures(loaded: Loaded[Scenario]) -> tuple[Loaded[Scenario], st
         f"the per-meeting probabilities within {res.misfit:.2g}."
     )
     return resolved, note
+
+
+def price_for_scenario(
+    strip: FuturesStrip, cfg: Scenario, *, spread_bp: float, spread_source: str
+) -> MarketPricing:
+    """:func:`price_market` for a scenario's as-of date, target, window and ``M``.
+
+    Raises
+    ------
+    DataError
+        As :func:`price_market`, and if the window has decisions on or before the as-of
+        date (the strip prices only what is still to come).
+    """
+    decided = fomc_decisions(cfg.window.start, cfg.as_of)
+    if decided:
+        raise DataError(
+            f"{strip.path}: the scenario's window has FOMC decisions on or before as_of "
+            f"{cfg.as_of} ({decided[0].date}...): the strip prices windows whose decisions "
+            "are all after the as-of date; give cut_count and meeting_weights instead"
+        )
+    views = [cfg.view] + [c.view for c in cfg.mixture or [] if c.view is not None]
+    return price_market(
+        strip,
+        cfg.as_of,
+        spread_bp=spread_bp,
+        spread_source=spread_source,
+        target_mid_pp=cfg.snapshot.target_range.midpoint_pp,
+        window_end=cfg.window.end,
+        max_per_meeting=max(v.max_moves_per_meeting for v in views),
+    )
+
+
+def _parse_as_of(text: str) -> dt.date:
+    """``--as-of`` as a date."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise DataError(f"--as-of {text}: expected a date YYYY-MM-DD") from None
+
+
+def price_strip_file(
+    futures: Path,
+    as_of: str,
+    *,
+    scenario: Path | None = None,
+    spread_bp: float | None = None,
+    data_dir: Path | None = None,
+    out: Path | None = None,
+) -> MarketPricing:
+    """Everything ``macrosim market`` computes, from its arguments; nothing is written.
+
+    The spread is ``spread_bp``, else DFF's from ``data_dir``, else the scenario's
+    ``market.futures_spread_bp``. With a scenario its as-of date must equal ``as_of``.
+
+    Raises
+    ------
+    DataError
+        On a bad strip, option or data folder (exit 2).
+    ConfigError
+        On a bad scenario (exit 2).
+    """
+    from simulator.api import load_scenario
+    from simulator.data.futures import effective_spread_bp
+
+    day = _parse_as_of(as_of)
+    if out is not None and scenario is None:
+        raise DataError("--out writes a copy of --scenario: give --scenario too")
+    if out is not None and out.exists():
+        raise DataError(f"--out {out}: the file exists; choose a new name")
+    if spread_bp is not None and data_dir is not None:
+        raise DataError("give --spread-bp or --data, not both")
+    cfg = load_scenario(scenario).scenario.config if scenario is not None else None
+    if cfg is not None and cfg.as_of != day:
+        raise DataError(f"--as-of {day} differs from the scenario's as_of {cfg.as_of}")
+    strip = read_futures_csv(futures)
+    if spread_bp is not None:
+        spread, source = spread_bp, "--spread-bp"
+    elif data_dir is not None:
+        spread, source = effective_spread_bp(data_dir, day)
+    elif cfg is not None and cfg.market.futures_spread_bp is not None:
+        spread, source = cfg.market.futures_spread_bp, "the scenario's futures_spread_bp"
+    else:
+        raise DataError(
+            "the effective rate's spread to the target midpoint is needed: give --spread-bp "
+            "or --data DIR (20 business days of DFF)"
+        )
+    if cfg is not None:
+        return price_for_scenario(strip, cfg, spread_bp=spread, spread_source=source)
+    return price_market(strip, day, spread_bp=spread, spread_source=source)
+
+
+def header_line(res: MarketPricing, futures: Path) -> str:
+    """The first line of the printed report: file, target, spread and its source."""
+    lo = res.target_mid_pp - 0.125
+    return (
+        f"{futures.name}: target {lo:.2f}-{lo + 0.25:.2f}% (midpoint {res.target_mid_pp:.3f}%), "
+        f"effective-rate spread {res.spread_bp:+.1f}bp ({res.spread_source})"
+    )
+
+
+def _comment(res: MarketPricing, futures: Path) -> str:
+    """Where a written block came from."""
+    return (
+        f"From {futures.name} by `macrosim market` (FedWatch method, spread "
+        f"{res.spread_bp:+.1f}bp); fitted weights reproduce the per-meeting probabilities "
+        f"within {res.misfit:.2g}."
+    )
+
+
+def block_yaml(res: MarketPricing) -> str:
+    """The ``market:`` block as YAML text."""
+    from simulator.config.yamlio import block_text
+
+    return block_text("market", res.market_block())
+
+
+def write_scenario_copy(scenario: Path, out: Path, res: MarketPricing, futures: Path) -> None:
+    """Write ``out``: the scenario with this market block, comments kept; checked after.
+
+    The ``priors`` path is rewritten relative to ``out``. A copy that does not validate
+    is removed and its problems raised.
+    """
+    import os
+
+    from simulator.config import ConfigError, check_files
+    from simulator.config.yamlio import load_yaml, write_with_block
+
+    named = str(load_yaml(scenario).data["priors"])
+    priors = Path(os.path.relpath((scenario.parent / named).resolve(), out.parent.resolve()))
+    write_with_block(
+        scenario,
+        out,
+        "market",
+        res.market_block(),
+        comment=_comment(res, futures),
+        updates={"priors": priors.as_posix()},
+    )
+    problems = check_files([out])
+    if problems:
+        out.unlink()
+        raise ConfigError(problems)
+
+
+def write_figure(res: MarketPricing, stem: Path, futures: Path) -> list[Path]:
+    """Write the FedWatch-style figure to ``stem.png`` and ``stem.svg``."""
+    from simulator import __version__
+    from simulator.report.market import fedwatch_figure
+    from simulator.report.style import fmt_date, save_figure
+
+    fig = fedwatch_figure(
+        res.dates,
+        res.move_probs,
+        res.fitted_p_cut,
+        {int(k): float(p) for k, p in zip(res.counts, res.probs, strict=True)},
+        subtitle=(
+            f"Fed funds futures {futures.name}, meetings after {fmt_date(res.as_of)}; "
+            f"spread {res.spread_bp:+.1f}bp. Diamonds: the engine's P(cut) with the fitted "
+            "meeting weights."
+        ),
+        source=f"macrosim {__version__} market, FedWatch method",
+    )
+    return save_figure(fig, stem)
