@@ -7,6 +7,7 @@ into per-meeting probabilities, the cut-count distribution and fitted meeting we
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ import numpy as np
 
 from simulator.config import Loaded, Scenario
 from simulator.core import futures as fw
-from simulator.core.policy import CutBeliefs, cap_counts, move_probabilities
+from simulator.core.policy import CutBeliefs, cap_counts, move_probabilities, update_on_observed
 from simulator.data.calendar import fomc_decisions, next_business_day
 from simulator.data.futures import FuturesStrip, read_futures_csv
 from simulator.data.loaders import DataError
@@ -333,21 +334,28 @@ def price_for_scenario(
 ) -> MarketPricing:
     """:func:`price_market` for a scenario's as-of date, target, window and ``M``.
 
+    With decisions in the window on or before the as-of date (their moves listed under
+    ``observed.moves``), the block covers the whole window and is chosen so that the
+    engine's update on those moves gives back the strip's cut-count distribution.
+
     Raises
     ------
     DataError
-        As :func:`price_market`, and if the window has decisions on or before the as-of
-        date (the strip prices only what is still to come).
+        As :func:`price_market`, and if a decided meeting's move is not listed.
     """
-    decided = fomc_decisions(cfg.window.start, cfg.as_of)
-    if decided:
+    decided = [
+        dt.date.fromisoformat(str(m.date)) for m in fomc_decisions(cfg.window.start, cfg.as_of)
+    ]
+    moves = {m.date: m.move_bp for m in cfg.observed.moves}
+    missing = [str(d) for d in decided if d not in moves]
+    if missing:
         raise DataError(
-            f"{strip.path}: the scenario's window has FOMC decisions on or before as_of "
-            f"{cfg.as_of} ({decided[0].date}...): the strip prices windows whose decisions "
-            "are all after the as-of date; give cut_count and meeting_weights instead"
+            f"{strip.path}: the scenario's window has decisions on {', '.join(missing)}, on or "
+            f"before as_of {cfg.as_of}: list each under observed.moves (move_bp: 0 for a hold) "
+            "so the market block can cover the whole window"
         )
     views = [cfg.view] + [c.view for c in cfg.mixture or [] if c.view is not None]
-    return price_market(
+    res = price_market(
         strip,
         cfg.as_of,
         spread_bp=spread_bp,
@@ -355,6 +363,47 @@ def price_for_scenario(
         target_mid_pp=cfg.snapshot.target_range.midpoint_pp,
         window_end=cfg.window.end,
         max_per_meeting=max(v.max_moves_per_meeting for v in views),
+    )
+    if not decided:
+        return res
+    return _whole_window(res, decided, [-moves[d] // 25 for d in decided], strip)
+
+
+def _whole_window(
+    res: MarketPricing, decided: list[dt.date], history: list[int], strip: FuturesStrip
+) -> MarketPricing:
+    r"""The block over the whole window, whose update on the observed moves is ``res``'s.
+
+    The engine's market prior covers every meeting of the window and is conditioned on the
+    decided ones (:func:`~simulator.core.policy.update_on_observed`):
+    ``P(K | h) \propto P(K) L(K)``. So the prior is ``P(K) \propto P_strip(K) / L(K)`` on
+    the counts the history allows, with ``L`` read off the same update applied to a flat
+    prior; decided meetings get weight 1 (any positive weight gives the same update).
+    """
+    observed = int(sum(history))
+    remaining = np.array(sorted(res.cut_count), dtype=np.int64)
+    counts = remaining + observed
+    target = np.array([res.cut_count[int(k)] for k in remaining])
+    weights = np.r_[np.ones(len(decided)), list(res.meeting_weights.values())]
+    m_max = res.max_per_meeting
+    try:
+        flat = CutBeliefs(counts, np.full(counts.size, 1.0 / counts.size), weights, m_max)
+        like = update_on_observed(flat, history)
+    except ValueError as exc:
+        raise DataError(f"{strip.path}: the observed moves {history} rule out {exc}") from None
+    keep = np.isin(counts, like.counts)
+    prior = target[keep] / like.probs[np.searchsorted(like.counts, counts[keep])]
+    cut_count = _rounded_counts(counts[keep], prior / prior.sum())
+    k = np.array(sorted(cut_count), dtype=np.int64)
+    written = CutBeliefs(k, np.array([cut_count[int(c)] for c in k]), weights, m_max)
+    engine = move_probabilities(update_on_observed(written, history))
+    table = fw.signed_move_table(res.moves, m_max)
+    return dataclasses.replace(
+        res,
+        cut_count=cut_count,
+        meeting_weights={**dict.fromkeys(decided, 1.0), **res.meeting_weights},
+        misfit=float(np.max(np.abs(engine - table))),
+        engine_moves=engine,
     )
 
 

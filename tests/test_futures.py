@@ -6,6 +6,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -318,3 +319,51 @@ def test_engine_refuses_an_unresolved_strip(tmp_path: Path) -> None:
     draws = api.parameter_draws(api.load_scenario(path), 1)
     with pytest.raises(ConfigError, match="the futures strip was not read"):
         build_spec(raw, draws, paths=16)
+
+
+def _baseline_in_february(moves: list[dict[str, object]]) -> Any:
+    """The shipped baseline as of 2026-02-10, with these observed moves."""
+    from simulator.config import Scenario
+    from simulator.config.loader import load_scenario_file
+
+    loaded, _ = load_scenario_file(REPO / "scenarios" / "baseline.yaml")
+    data = loaded.config.model_dump()
+    data["as_of"] = dt.date(2026, 2, 10)
+    data["observed"]["moves"] = moves
+    return Scenario.model_validate(data)
+
+
+@pytest.mark.parametrize("jan_move_bp", [0, -25])
+def test_window_with_decided_meetings_updates_back_to_the_strip(jan_move_bp: int) -> None:
+    # as of 2026-02-10 the January decision is history: the block covers the whole window
+    # and the engine's update on the observed move must give back the strip's tree for the
+    # remaining meetings (shifted by the observed cuts), up to the block's 4-decimal rounding
+    from simulator.core.policy import update_on_observed
+    from simulator.market import price_for_scenario
+
+    cfg = _baseline_in_february([{"date": dt.date(2026, 1, 28), "move_bp": jan_move_bp}])
+    strip = read_futures_csv(EXAMPLE)
+    res = price_for_scenario(strip, cfg, spread_bp=1.5, spread_source="t")
+    assert len(res.dates) == 7 and next(iter(res.meeting_weights)) == dt.date(2026, 1, 28)
+    k = np.array(sorted(res.cut_count))
+    p = np.array([res.cut_count[int(c)] for c in k])
+    w = np.array(list(res.meeting_weights.values()))
+    observed = -jan_move_bp // 25
+    post = update_on_observed(CutBeliefs(k, p, w, 1), [observed])
+    tree = dict(zip((res.counts + observed).tolist(), res.probs.tolist(), strict=True))
+    got = dict(zip(post.counts.tolist(), post.probs.tolist(), strict=True))
+    for count, prob in tree.items():
+        assert got.get(count, 0.0) == pytest.approx(prob, abs=5e-4), count
+    engine = move_probabilities(post)
+    assert np.max(np.abs(engine - fw.signed_move_table(res.moves, 1))) == pytest.approx(
+        res.misfit, abs=1e-15
+    )
+    assert res.misfit < 1e-3
+
+
+def test_window_with_an_unlisted_decided_meeting_is_refused() -> None:
+    from simulator.market import price_for_scenario
+
+    cfg = _baseline_in_february([])
+    with pytest.raises(DataError, match="decisions on 2026-01-28, on or before as_of"):
+        price_for_scenario(read_futures_csv(EXAMPLE), cfg, spread_bp=1.5, spread_source="t")
