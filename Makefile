@@ -47,6 +47,9 @@ docs-figures: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/macrosim run scenarios/baseline.yaml --paths 100000 --out build/docs-run --quiet
 	mkdir -p docs/figures
 	cp build/docs-run/baseline/*/figures/*.png docs/figures/
+	MPLBACKEND=Agg $(BIN)/macrosim market scenarios/fed-funds-futures-2026-01-20.csv --as-of 2026-01-20 \
+		--scenario scenarios/baseline.yaml --spread-bp 1.5 --figure build/docs-run/fedwatch > /dev/null
+	cp build/docs-run/fedwatch.png docs/figures/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -45,6 +45,7 @@ class LoadedScenario:
     priors: Loaded[PriorsFile]
     run_priors: Loaded[PriorsFile]
     notes: list[str] = field(default_factory=list)
+    market_note: str | None = None
 
     @property
     def name(self) -> str:
@@ -73,7 +74,10 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     scenario's priors file dated on or before the as-of date (a fit's exported
     posterior), and says so; otherwise the scenario's own priors.
     """
+    from simulator.market import resolve_from_futures
+
     scenario, priors = load_scenario_file(path)
+    scenario, market_note = resolve_from_futures(scenario)
     run_priors, notes = priors, []
     if priors.config.calibrated is None:
         cal = latest_calibrated(priors.path.parent, scenario.config.as_of)
@@ -89,7 +93,13 @@ def load_scenario(path: str | Path) -> LoadedScenario:
                 "unfitted run: dynamics drawn from the weakly informative priors "
                 f"{priors.path.name}"
             )
-    return LoadedScenario(scenario=scenario, priors=priors, run_priors=run_priors, notes=notes)
+    return LoadedScenario(
+        scenario=scenario,
+        priors=priors,
+        run_priors=run_priors,
+        notes=notes,
+        market_note=market_note,
+    )
 
 
 def latest_calibrated(folder: Path, as_of: dt.date) -> Path | None:
@@ -387,9 +397,14 @@ def assumptions(sc: LoadedScenario, spec: Any) -> list[str]:
         f"(P by count: {', '.join(f'{k}: {p:.0%}' for k, p in cfg.view.cut_count.items())}); "
         f"at most {cfg.view.max_moves_per_meeting} move(s) per meeting."
     )
-    if cfg.market.cut_count is not None:
+    if sc.market_note is not None:
+        out.append(sc.market_note + " The 10y moves on the difference as cuts arrive.")
+    elif cfg.market.cut_count is not None:
         mv = sum(k * p for k, p in cfg.market.cut_count.items())
-        out.append(f"Market prices {mv:.1f} cuts: the 10y moves on the difference as cuts arrive.")
+        out.append(
+            f"Market prices {mv:.1f} cuts (typed in the scenario): the 10y moves on the "
+            "difference as cuts arrive."
+        )
     else:
         out.append("Market prices the view: cuts move the 10y only when they surprise.")
     for e in cfg.events:

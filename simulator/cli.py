@@ -515,6 +515,82 @@ def backtest(
         typer.echo(f"backtest folder: {res.folder}")
 
 
+@app.command()
+def market(
+    futures: Annotated[
+        Path,
+        typer.Argument(
+            help="30-day fed funds futures CSV: columns contract_month (YYYY-MM), price.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    as_of: Annotated[str, typer.Option("--as-of", help="Price the meetings after this date.")],
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            help="Scenario: its target range, window and max moves per meeting.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    spread_bp: Annotated[
+        float | None,
+        typer.Option(
+            "--spread-bp", min=-50, max=50, help="Effective rate minus target midpoint, bp."
+        ),
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="History folder: the spread from 20 business days of DFF.",
+            exists=True,
+            file_okay=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the probabilities as JSON.")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write a copy of --scenario with this market block."),
+    ] = None,
+    figure: Annotated[
+        Path | None,
+        typer.Option("--figure", help="Write the FedWatch-style figure to FIGURE.png/.svg."),
+    ] = None,
+) -> None:
+    """What the futures strip prices: per-meeting probabilities and the market: block."""
+    import json
+
+    from simulator import market as mk
+
+    try:
+        res = mk.price_strip_file(
+            futures, as_of, scenario=scenario, spread_bp=spread_bp, data_dir=data, out=out
+        )
+        if out is not None and scenario is not None:
+            mk.write_scenario_copy(scenario, out, res, futures)
+    except (ConfigError, mk.DataError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if figure is not None:
+        mk.write_figure(res, figure, futures)
+    if as_json:
+        sys.stdout.write(json.dumps(res.to_json(), indent=2) + "\n")
+        return
+    typer.echo(mk.header_line(res, futures))
+    typer.echo(res.table())
+    typer.echo(
+        f"Fitted meeting weights (max_moves_per_meeting {res.max_per_meeting}) reproduce the "
+        f"per-meeting probabilities within {res.misfit:.2g}."
+    )
+    typer.echo(
+        f"written: {out}" if out is not None else "\n" + mk.block_yaml(res), nl=out is not None
+    )
+
+
 def main() -> None:
     """Console entry point: map known errors to exit codes and one clean message."""
     try:

@@ -467,6 +467,7 @@ def run_sweep(
     import time
 
     from simulator import api
+    from simulator.market import resolve_from_futures
     from simulator.report.rundir import new_run_id, run_folder
 
     t0 = time.perf_counter()
@@ -476,10 +477,13 @@ def run_sweep(
     seed = cfg.seed if cfg.seed is not None else base_sc.scenario.config.simulation.seed
     # validate every variant before spending any compute
     scenarios: dict[str, Loaded[Scenario]] = {}
+    market_notes: dict[str, str | None] = {}
     problems: list[Problem] = []
     for plan in loaded.plans:
         try:
-            scenarios[plan.name] = variant_scenario(loaded, base_sc.scenario, plan)
+            scenarios[plan.name], market_notes[plan.name] = resolve_from_futures(
+                variant_scenario(loaded, base_sc.scenario, plan)
+            )
         except ConfigError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -499,6 +503,7 @@ def run_sweep(
                 priors=base_sc.priors,
                 run_priors=base_sc.run_priors,
                 notes=list(base_sc.notes),
+                market_note=market_notes[plan.name],
             )
             t1 = time.perf_counter()
             try:
@@ -904,11 +909,12 @@ def _sweep_netcdf(ds: xr.Dataset, path: Path) -> None:
 def iter_variant_scenarios(path: str | Path) -> Iterator[tuple[str, Loaded[Scenario]]]:
     """Each variant's validated scenario (for ``check`` and for tests)."""
     from simulator import api
+    from simulator.market import resolve_from_futures
 
     loaded = load_sweep(path)
     base = api.load_scenario(loaded.base_path)
     for plan in loaded.plans:
-        yield plan.name, variant_scenario(loaded, base.scenario, plan)
+        yield plan.name, resolve_from_futures(variant_scenario(loaded, base.scenario, plan))[0]
 
 
 __all__ = [

@@ -520,6 +520,17 @@ class Snapshot(Strict):
     )
 
 
+def _beside_scenario(value: str, info: ValidationInfo, what: str) -> str:
+    """Refuse a file named relative to the scenario (``base_dir`` context) that is absent."""
+    base = (info.context or {}).get("base_dir")
+    if base is not None and not (Path(base) / value).is_file():
+        raise ValueError(
+            f"{what} file {value!r} not found (looked for "
+            f"{(Path(base) / value).resolve()}; the path is relative to this scenario file)"
+        )
+    return value
+
+
 def _check_probabilities(value: dict[int, float], what: str) -> dict[int, float]:
     if not value:
         raise ValueError(f"{what} is empty: give a probability for at least one count")
@@ -577,11 +588,55 @@ class MarketView(Strict):
     meeting_weights: dict[dt.date, Annotated[float, Field(ge=0, le=100)]] | None = Field(
         default=None, description="the market's meeting weights (default: the view's)"
     )
+    from_futures: str | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "a 30-day fed funds futures CSV (columns contract_month YYYY-MM, price), relative "
+            "to this scenario file: cut_count and meeting_weights are read from it at load "
+            "time by the FedWatch method (docs/market.md); excludes cut_count and "
+            "meeting_weights"
+        ),
+    )
+    futures_spread_bp: float | None = Field(
+        default=None,
+        ge=-50,
+        le=50,
+        description=(
+            "effective fed funds rate minus the target-range midpoint, bp, used with "
+            "from_futures (required with it), e.g. 1.5 for 3.64% in 3.50-3.75%"
+        ),
+    )
 
     @field_validator("cut_count")
     @classmethod
     def _sum_to_one(cls, value: dict[int, float] | None) -> dict[int, float] | None:
         return None if value is None else _check_probabilities(value, "cut_count")
+
+    @field_validator("from_futures")
+    @classmethod
+    def _futures_exists(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else _beside_scenario(value, info, "futures")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> MarketView:
+        if self.from_futures is None:
+            if self.futures_spread_bp is not None:
+                raise LocatedValueError(
+                    ("futures_spread_bp",), "futures_spread_bp is used only with from_futures"
+                )
+            return self
+        for key in ("cut_count", "meeting_weights"):
+            if getattr(self, key) is not None:
+                raise LocatedValueError(
+                    (key,), f"give from_futures or {key}, not both: the futures set {key}"
+                )
+        if self.futures_spread_bp is None:
+            raise LocatedValueError(
+                ("from_futures",),
+                "from_futures needs futures_spread_bp (effective rate minus target midpoint, bp)",
+            )
+        return self
 
 
 class ObservedMove(Strict):
@@ -814,13 +869,7 @@ class Scenario(Strict):
     @field_validator("priors")
     @classmethod
     def _priors_exists(cls, value: str, info: ValidationInfo) -> str:
-        base = (info.context or {}).get("base_dir")
-        if base is not None and not (Path(base) / value).is_file():
-            raise ValueError(
-                f"priors file {value!r} not found (looked for "
-                f"{(Path(base) / value).resolve()}; the path is relative to this scenario file)"
-            )
-        return value
+        return _beside_scenario(value, info, "priors")
 
     @model_validator(mode="after")
     def _dates(self) -> Scenario:

@@ -8,6 +8,7 @@ build objects or import code. Duplicate keys and tab indentation are errors.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -314,3 +315,73 @@ def _plain_key(key: Any) -> Any:
     if isinstance(key, dt.date):
         return dt.date(key.year, key.month, key.day)
     return str(key)
+
+
+def _round_trip_yaml() -> YAML:
+    """A ruamel round-trip dumper with the shipped files' indentation."""
+    yaml = YAML(typ="rt", pure=True)
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 100
+    return yaml
+
+
+def block_text(key: str, block: dict[str, Any]) -> str:
+    """``key:`` and its block as YAML text (block style, keys in the given order).
+
+    Examples
+    --------
+    >>> print(block_text("market", {"cut_count": {0: 0.4, 1: 0.6}}), end="")
+    market:
+      cut_count:
+        0: 0.4
+        1: 0.6
+    """
+    out = io.StringIO()
+    _round_trip_yaml().dump({key: _commented(block)}, out)
+    return out.getvalue()
+
+
+def _commented(value: Any) -> Any:
+    """Nested dicts as CommentedMaps, so ruamel writes block style."""
+    if isinstance(value, dict):
+        out = CommentedMap()
+        for k, v in value.items():
+            out[k] = _commented(v)
+        return out
+    return value
+
+
+def write_with_block(
+    source: str | Path,
+    target: str | Path,
+    key: str,
+    block: dict[str, Any],
+    *,
+    comment: str,
+    updates: dict[str, Any] | None = None,
+) -> None:
+    """Write a copy of a YAML file with one top-level block replaced, comments kept.
+
+    Parameters
+    ----------
+    source, target : str or Path
+        The file to copy and where to write the copy (must not exist yet).
+    key : str
+        Top-level key whose block is replaced (added at the end if absent).
+    block : dict
+        The new block.
+    comment : str
+        A comment line written above the block.
+    updates : dict, optional
+        Other top-level keys to set (e.g. a ``priors`` path made relative to ``target``).
+    """
+    yaml = _round_trip_yaml()
+    root = yaml.load(Path(source).read_text(encoding="utf-8"))
+    for name, value in (updates or {}).items():
+        root[name] = value
+    root[key] = _commented(block)
+    root.yaml_set_comment_before_after_key(key, before=comment)
+    out = io.StringIO()
+    yaml.dump(root, out)
+    with Path(target).open("x", encoding="utf-8") as fh:
+        fh.write(out.getvalue())

@@ -304,6 +304,13 @@ def build_spec(
         except ValueError as exc:
             raise loaded.error(("observed", "moves"), str(exc)) from None
     mk_cfg = sc.market
+    if mk_cfg.from_futures is not None and mk_cfg.cut_count is None:
+        # the strip is read by simulator.market.resolve_from_futures (api.load_scenario);
+        # falling back to the view here would silently price the wrong market
+        raise loaded.error(
+            ("market", "from_futures"),
+            "the futures strip was not read: load the scenario with api.load_scenario",
+        )
     mk_view = CutView(
         cut_count=mk_cfg.cut_count or sc.view.cut_count,
         meeting_weights=mk_cfg.meeting_weights
