@@ -207,6 +207,13 @@ def _price_and_slope(
     return price, slope
 
 
+def price_timing(settle: DateLike, maturity: DateLike) -> tuple[int, float]:
+    """``(n, f)`` of :func:`dirty_price`: coupons left after ``settle`` and the fraction of
+    a period to the next one (the compiled engine prices with these two numbers)."""
+    flows = _cashflows(settle, maturity)
+    return int(flows.periods.size), float(flows.periods[0])
+
+
 def dirty_price(
     yield_pp: ArrayLike, coupon_pp: ArrayLike, settle: DateLike, maturity: DateLike
 ) -> NDArray[np.float64]:
@@ -245,11 +252,9 @@ def dirty_price(
     )
     if np.any(y <= -FACE * PERIODS_PER_YEAR):
         raise ValueError("yield_pp must be > -200 (one plus the semi-annual rate positive)")
-    flows = _cashflows(settle, maturity)
+    n, f = price_timing(settle, maturity)
     # Closed form of the same sum (a geometric series), O(1) per path instead of O(n):
     # sum_k v^(k-1+f) = v^f (1 - v^n) / (1 - v),  v = 1 / (1 + y/200)
-    n = flows.periods.size
-    f = flows.periods[0]
     lv = np.log1p(y / (FACE * PERIODS_PER_YEAR))
     tiny = np.abs(lv) < 1e-12
     lv_safe = np.where(tiny, 1.0, lv)

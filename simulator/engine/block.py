@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 
-from simulator.core.strategies import strategy_returns
+from simulator.core.strategies import StrategyReturns, strategy_returns
 from simulator.engine.kernel import (
     HIST_RATES,
     HIST_RETURNS,
@@ -113,7 +113,7 @@ def block_aggregates(
         ]
     )
     if spec.entries:
-        ints_r, floats_r = strategy_aggregates(spec, agg)
+        ints_r, floats_r = strategy_aggregates(spec, agg, kernel)
         ints.update(ints_r)
         floats.update(floats_r)
     thin = agg.thin.T.copy() if block == 0 else None
@@ -121,25 +121,10 @@ def block_aggregates(
 
 
 def strategy_aggregates(
-    spec: SimSpec, agg: PathAggregates
+    spec: SimSpec, agg: PathAggregates, kernel: Kernel = "compiled"
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Entry-month returns from the values at read dates, reduced to mergeable sums."""
-    read_pos = {int(g): r for r, g in enumerate(spec.read_at)}
-    horizon_read = read_pos[len(spec.grid) - 1]
-    res = strategy_returns(
-        y10_read=agg.y_read,
-        usd_log_growth_read=agg.log_read,
-        rate_post_read=agg.rpost_read,
-        expected_cuts_read=agg.e_read,
-        effective=spec.meeting_effective,
-        horizon=spec.horizon,
-        horizon_read=horizon_read,
-        entries=spec.entries,
-        foreign_rate_pp=spec.foreign_rate_pp,
-        foreign_basis_pp=spec.foreign_basis_pp,
-        foreign_cash_log=spec.foreign_cash_log,
-        bill_spread_pp=spec.bill_spread_pp,
-    )
+    res = _strategy_returns(spec, agg, kernel)
     rets = np.stack([res.usd] + [res.hedged[c] for c in CURRENCY_ORDER[1:]])  # (C, P, M)
     n_m = rets.shape[2]
     ints: dict[str, np.ndarray] = {}
@@ -161,6 +146,40 @@ def strategy_aggregates(
     floats["coupon_sum"] = res.coupon_value.sum(axis=0)
     floats["entry_y_sum"] = np.array([agg.y_read[:, e.entry_read].sum() for e in spec.entries])
     return ints, floats
+
+
+def _strategy_returns(spec: SimSpec, agg: PathAggregates, kernel: Kernel) -> StrategyReturns:
+    """The compiled pass (its date plan built once per spec) or the numpy reference."""
+    hedged = CURRENCY_ORDER[1:]
+    if kernel == "numpy":
+        read_pos = {int(g): r for r, g in enumerate(spec.read_at)}
+        return strategy_returns(
+            y10_read=agg.y_read,
+            usd_log_growth_read=agg.log_read,
+            rate_post_read=agg.rpost_read,
+            expected_cuts_read=agg.e_read,
+            effective=spec.meeting_effective,
+            horizon=spec.horizon,
+            horizon_read=read_pos[len(spec.grid) - 1],
+            entries=spec.entries,
+            foreign_rate_pp=spec.foreign_rate_pp,
+            foreign_basis_pp=spec.foreign_basis_pp,
+            foreign_cash_log=spec.foreign_cash_log,
+            bill_spread_pp=spec.bill_spread_pp,
+        )
+    from simulator.engine.compiled_strategies import compiled_strategy_returns, strategy_plan
+
+    if "strategy_plan" not in spec.derived:
+        spec.derived["strategy_plan"] = strategy_plan(spec, hedged)
+    return compiled_strategy_returns(
+        spec.derived["strategy_plan"],
+        agg.y_read,
+        agg.log_read,
+        agg.rpost_read,
+        agg.e_read,
+        spec.bill_spread_pp,
+        hedged,
+    )
 
 
 def _all_counts(spec: SimSpec) -> list[int]:

@@ -115,6 +115,9 @@ class SimSpec:
     hist_y10: np.ndarray = field(default_factory=lambda: np.array([], dtype=float))
     thin_paths: int = 200
     kernel: str = "compiled"  # "compiled" (numba) or "numpy" (the reference)
+    # tables derived from the spec by the engine on first use (idempotent, so a race
+    # between pool threads only computes one twice)
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     warnings: list[str] = field(default_factory=list)
 
     @property
