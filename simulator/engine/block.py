@@ -65,8 +65,8 @@ def warm_up(spec: SimSpec) -> float:
     import time
 
     start = time.perf_counter()
-    if spec.kernel != "numpy":
-        run_kernel(prepare_inputs(spec, zero_shocks(spec, 2)), "compiled")
+    if spec.kernel != "numpy":  # both compiled passes (paths, strategies) on two paths
+        block_aggregates(spec, 0, zero_shocks(spec, 2), "compiled")
     return time.perf_counter() - start
 
 
