@@ -94,21 +94,30 @@ class Accumulator:
         return total
 
 
+def _narrow(values: np.ndarray) -> np.ndarray:
+    """Nonnegative integers in the narrowest unsigned dtype that holds them."""
+    top = int(values.max(initial=0))
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if top <= np.iinfo(dtype).max:
+            return values.astype(dtype)
+    return values.astype(np.uint64)
+
+
 def _sparse(v: np.ndarray) -> tuple[tuple[int, ...], np.ndarray, np.ndarray]:
-    """(shape, flat indices of the nonzero entries, their values), in the narrowest ints."""
+    """(shape, gaps between the nonzero entries' flat indices, their values), narrowed.
+
+    Counts are nonnegative and the gaps small (a histogram row's occupied bins lie close
+    together), so most entries take 2 bytes of index and 2 of count.
+    """
     idx = np.flatnonzero(v)
-    vals = v.reshape(-1)[idx]
-    small = vals.size == 0 or (vals.min() >= -(2**31) and vals.max() < 2**31)
-    return (
-        v.shape,
-        idx.astype(np.int32 if v.size < 2**31 else np.int64),
-        vals.astype(np.int32 if small else np.int64),
-    )
+    if v.size and v.min() < 0:
+        raise ValueError("integer aggregates are counts (nonnegative)")
+    return v.shape, _narrow(np.diff(idx, prepend=0)), _narrow(v.reshape(-1)[idx])
 
 
-def _dense(shape: tuple[int, ...], idx: np.ndarray, vals: np.ndarray) -> np.ndarray:
+def _dense(shape: tuple[int, ...], gaps: np.ndarray, vals: np.ndarray) -> np.ndarray:
     out = np.zeros(int(np.prod(shape)), dtype=np.int64)
-    out[idx] = vals
+    out[np.cumsum(gaps, dtype=np.int64)] = vals
     return out.reshape(shape)
 
 
