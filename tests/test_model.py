@@ -197,7 +197,7 @@ def test_numpy_kalman_is_vectorised_over_draws() -> None:
 
 
 @pytest.mark.parametrize("gaps", [False, True])
-def test_pytensor_scan_equals_numpy_kalman(gaps: bool) -> None:
+def test_pytensor_likelihood_equals_numpy_kalman(gaps: bool) -> None:
     h = _history(24, seed=4, gaps=gaps)
     d = fit_data(h)
     model = build_model(_priors(), d)
