@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -58,6 +59,8 @@ logger = logging.getLogger(__name__)
 
 Sampler = Literal["nutpie", "pymc"]
 Progress = Callable[[str], None]
+DrawsProgress = Callable[[int, int, int], None]
+POLL_SECONDS = 1.0
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _MEAN_H = (HORIZON_MONTHS + 1) / 2.0
@@ -243,6 +246,26 @@ def _prior_dist(prior: Normal | StudentT) -> Any:
     return pm.StudentT.dist(nu=prior.nu, mu=prior.mu, sigma=prior.sigma)
 
 
+FOLDED_SCALES = ("neutral_rate_shock_pp", "term_premium_mean_shock_pp", "y10_noise_pp")
+"""Scales whose posterior reaches 0 (the walks' shocks, the 10y's noise), sampled folded
+(:func:`_folded_scale`) when their prior is HalfNormal."""
+
+
+def _folded_scale(name: str, prior: HalfNormal) -> Any:
+    """sigma = s |z|, z ~ N(0, 1): a HalfNormal(s) scale without the log transform's funnel.
+
+    The filter sees only sigma^2 = s^2 z^2, smooth through z = 0, so a scale the data
+    cannot tell from 0 (a walk from a constant level, a 10y the states fit exactly) is
+    no boundary for NUTS (on the log scale it is a long, flat tail into a funnel). z's
+    sign is unidentified; diagnostics look at sigma.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    z = pm.Normal(f"{name}_folded", 0.0, 1.0)
+    return pm.Deterministic(name, prior.sigma * pt.abs(z))
+
+
 def _prior_rv(name: str, prior: object) -> Any:
     """The PyMC random variable (or constant) for one marginal prior."""
     import pymc as pm
@@ -329,7 +352,9 @@ def build_model(
         beta_real = beta_prior if isinstance(beta_prior, Normal | StudentT) else None
         effect_reparam = beta_real is not None and "inflation_loading" not in joint_names
         for name, prior in priors.parameters.items():
-            if name not in joint_names and not (name == "inflation_loading" and effect_reparam):
+            if name in FOLDED_SCALES and isinstance(prior, HalfNormal) and name not in joint_names:
+                params[name] = _folded_scale(name, prior)
+            elif name not in joint_names and not (name == "inflation_loading" and effect_reparam):
                 params[name] = _prior_rv(name, prior)
         if joint is not None:
             chol = np.linalg.cholesky(np.asarray(joint.covariance, dtype=np.float64))
@@ -383,6 +408,7 @@ def sample_model(
     seed: int,
     cores: int | None = None,
     progress: Progress | None = None,
+    draws_progress: DrawsProgress | None = None,
 ) -> arviz.InferenceData:
     """Sample the posterior with NUTS.
 
@@ -402,6 +428,10 @@ def sample_model(
         Chains run in parallel (default: min(chains, CPU count)).
     progress : callable, optional
         Called with short stage messages ("compiling ...", "sampling ...").
+    draws_progress : callable, optional
+        nutpie only: called about once a second while sampling with (draws done, total
+        draws, divergences after tuning so far), tuning draws included. In a notebook
+        nutpie shows its own progress bar instead.
 
     Returns
     -------
@@ -415,19 +445,16 @@ def sample_model(
         import pytensor
 
         say("compiling the model for nutpie (numba, no fastmath)")
+        t0 = time.perf_counter()
         with pytensor.config.change_flags(numba__fastmath=False):
             compiled = nutpie.compile_pymc_model(model, backend="numba", fastmath=False)
+        t1 = time.perf_counter()
         say(f"sampling {chains} chains x ({tune} tune + {draws} draws) with nutpie")
-        idata = nutpie.sample(
-            compiled,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            cores=cores,
-            seed=seed,
-            save_warmup=False,
-            progress_bar=False,
-        )
+        settings = {"draws": draws, "tune": tune, "chains": chains, "cores": cores, "seed": seed}
+        idata = _nutpie_sample(compiled, settings, draws_progress)
+        # wall times of this fit, for the run's timings (kept in a cached posterior.nc)
+        idata["posterior"].attrs["compile_s"] = t1 - t0
+        idata["posterior"].attrs["sampling_s"] = time.perf_counter() - t1
     elif sampler == "pymc":
         import pymc as pm
 
@@ -446,6 +473,47 @@ def sample_model(
         raise FitError(f"unknown sampler {sampler!r}; expected 'nutpie' or 'pymc'")
     say("sampling done")
     return idata
+
+
+def _nutpie_sample(
+    compiled: Any, settings: dict[str, int], draws_progress: DrawsProgress | None
+) -> arviz.InferenceData:
+    """nutpie's sampler; with ``draws_progress``, polled in the background (same chains)."""
+    import nutpie
+    from nutpie.sample import in_notebook
+
+    notebook = bool(in_notebook())
+    if draws_progress is None or notebook:
+        return nutpie.sample(compiled, **settings, save_warmup=False, progress_bar=notebook)
+    # the warm-up is kept while sampling so a snapshot counts its draws, and dropped after
+    sampler = nutpie.sample(
+        compiled, **settings, save_warmup=True, progress_bar=False, blocking=False
+    )
+    total = settings["chains"] * (settings["tune"] + settings["draws"])
+    while True:
+        try:
+            idata = sampler.wait(timeout=POLL_SECONDS)
+            break
+        except TimeoutError:
+            done, divergences = _draws_done(sampler.inspect())
+            draws_progress(min(done, total), total, divergences)
+    draws_progress(total, total, int(idata["sample_stats"]["diverging"].sum()))
+    import arviz as az
+
+    return az.InferenceData(**{g: idata[g] for g in idata.groups() if not g.startswith("warmup")})
+
+
+def _draws_done(snapshot: arviz.InferenceData) -> tuple[int, int]:
+    """(draws done, divergences after tuning) in a snapshot of a running sampler."""
+    done, divergences = 0, 0
+    for group in ("warmup_sample_stats", "sample_stats"):
+        if group in snapshot.groups():
+            stats = snapshot[group]
+            # chains run unevenly: a snapshot pads the shorter ones with NaN
+            done += int(np.isfinite(stats["step_size"].values).sum())
+    if "sample_stats" in snapshot.groups():
+        divergences = int(np.nansum(snapshot["sample_stats"]["diverging"].values))
+    return done, divergences
 
 
 def posterior_draws(

@@ -49,8 +49,11 @@ __all__ = [
     "simulate_history",
 ]
 
-MODEL_VERSION = "macrosim-statespace-3"
-"""Changes whenever the likelihood or its parameterisation changes: part of the cache key."""
+MODEL_VERSION = "macrosim-statespace-3.1"
+"""Changes whenever the likelihood or its parameterisation changes: part of the cache key.
+
+3.1: the equations of 3, with the numba filter and the walks' shock scales sampled folded.
+"""
 
 INFLATION_TARGET_PP = 2.0
 """The inflation gap is core PCE y/y minus this, in pp."""
