@@ -208,6 +208,11 @@ def run(
             sc, Path(data_dir), progress, sampler
         )
         timings["fit_s"] = time.perf_counter() - t0
+        if not diagnostics.get("cache_hit") and getattr(posterior, "idata", None) is not None:
+            attrs = posterior.idata["posterior"].attrs
+            timings |= {
+                f"fit_{k}": float(attrs[k]) for k in ("compile_s", "sampling_s") if k in attrs
+            }
         sc = LoadedScenario(
             scenario=sc.scenario,
             priors=sc.priors,
@@ -223,7 +228,7 @@ def run(
     elif draws is None:
         draws = parameter_draws(sc, seed)
     spec = build_spec(sc.scenario, draws, paths=paths, seed=seed, grid=grid, kernel=kernel)
-    timings["compile_s"] = _warm_up(spec, progress)
+    timings["kernel_compile_s"] = _warm_up(spec, progress)
     t1 = time.perf_counter()
     sim_progress = (lambda d, t: progress("simulate", d, t)) if progress else None
     if scheduler is not None or workers is not None:
@@ -365,6 +370,11 @@ def _fit(
             as_of,
             sampler=cast(Any, sampler),
             progress=(lambda msg: progress(f"fit: {msg}", 0, 0)) if progress else None,
+            draws_progress=(
+                (lambda done, total, div: progress(f"sample: {div} divergences", done, total))
+                if progress
+                else None
+            ),
         )
         data_sha = data_sha256(data_dir, list(SERIES), as_of=as_of)
     except (FitError, DataError) as exc:

@@ -154,13 +154,17 @@ def _progress(quiet: bool) -> Iterator[Any]:
         if stage.startswith("fit"):
             bar.console.print(stage)
             return
-        if stage not in tasks:
-            label = {
-                "simulate": "simulating blocks",
-                "compile": "engine kernel (compiled once, then cached)",
-            }.get(stage, stage)
-            tasks[stage] = bar.add_task(label, total=total)
-        bar.update(tasks[stage], completed=done, total=total)
+        # "sample: 3 divergences": one task whose label carries the count so far
+        key, _, detail = stage.partition(": ")
+        label = {
+            "simulate": "simulating blocks",
+            "sample": "sampling",
+            "compile": "engine kernel (compiled once, then cached)",
+        }.get(key, key)
+        label = f"{label} ({detail})" if detail else label
+        if key not in tasks:
+            tasks[key] = bar.add_task(label, total=total)
+        bar.update(tasks[key], completed=done, total=total, description=label)
 
     with bar:
         yield update

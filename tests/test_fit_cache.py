@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from simulator.model import cache
 
@@ -29,3 +30,16 @@ def test_fast_path_round_trip_requires_the_posterior(tmp_path: Path) -> None:
     assert not [
         p for p in cache.posterior_file(key, tmp_path).parent.iterdir() if p.name.startswith(".")
     ]
+
+
+def test_cache_dir_is_platformdirs_unless_the_environment_says(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import platformdirs
+
+    from simulator.model.cache import cache_dir
+
+    monkeypatch.delenv("MACROSIM_CACHE", raising=False)
+    assert cache_dir() == Path(platformdirs.user_cache_dir("macrosim", appauthor=False))
+    monkeypatch.setenv("MACROSIM_CACHE", str(tmp_path / "mine"))
+    assert cache_dir() == tmp_path / "mine"

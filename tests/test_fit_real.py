@@ -24,7 +24,8 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 
 
-# a cold four-chain fit of the four-state model: ~8.5 min on 2 busy cores (2026-11-29)
+# a cold four-chain fit of the four-state model: 135 s with the numba likelihood (2026-12-03;
+# ~8.5 min with the scan)
 @pytest.mark.timeout(2400)
 def test_fitted_run_diagnostics_and_calibrated_file(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -25,7 +25,13 @@ from simulator.model.commands import (
 from simulator.model.diagnostics import Diagnostics, diagnose, problems
 from simulator.model.draws import ParameterDraws, draw_parameters, to_unconstrained
 from simulator.model.export import export_priors
-from simulator.model.fit import FitError, build_model, check_priors, seed_from_key
+from simulator.model.fit import (
+    FOLDED_SCALES,
+    FitError,
+    build_model,
+    check_priors,
+    seed_from_key,
+)
 from simulator.model.kalman import (
     inflation_loglik,
     kalman_filter,
@@ -197,7 +203,7 @@ def test_numpy_kalman_is_vectorised_over_draws() -> None:
 
 
 @pytest.mark.parametrize("gaps", [False, True])
-def test_pytensor_scan_equals_numpy_kalman(gaps: bool) -> None:
+def test_pytensor_likelihood_equals_numpy_kalman(gaps: bool) -> None:
     h = _history(24, seed=4, gaps=gaps)
     d = fit_data(h)
     model = build_model(_priors(), d)
@@ -210,6 +216,9 @@ def test_pytensor_scan_equals_numpy_kalman(gaps: bool) -> None:
     point = {}
     b_rho = float(inflation_weight_B(TRUE["inflation_persistence"]))
     true = {**TRUE, "inflation_effect": TRUE["inflation_loading"] * b_rho}
+    priors = _priors().parameters
+    for name in FOLDED_SCALES:  # sigma = s |z|: z = sigma / s
+        true[f"{name}_folded"] = TRUE[name] / getattr(priors, name).sigma
     for rv in model.free_RVs:
         value = np.float64(true[rv.name])
         transform = model.rvs_to_transforms.get(rv)
@@ -279,9 +288,11 @@ def test_fit_data_trims_unpublished_months_and_refuses_interior_gaps() -> None:
 
 def test_default_model_builds_with_the_ten_parameters() -> None:
     model = build_model(_priors(), fit_data(_history(30)))
-    sampled = set(PARAMETERS) - {"inflation_loading"} | {"inflation_effect"}
-    assert {rv.name for rv in model.free_RVs} == sampled
-    assert "inflation_loading" in {d.name for d in model.deterministics}
+    folded = {f"{n}_folded" for n in FOLDED_SCALES}  # their HalfNormal priors: sampled folded
+    sampled = set(PARAMETERS) - {"inflation_loading", *FOLDED_SCALES} | {"inflation_effect"}
+    assert {rv.name for rv in model.free_RVs} == sampled | folded
+    deterministics = {d.name for d in model.deterministics}
+    assert {"inflation_loading", *FOLDED_SCALES} <= deterministics
     assert {p.name for p in model.potentials} == {"y10_acm_loglik", "inflation_loading_prior"}
 
 
@@ -318,8 +329,11 @@ def test_every_distribution_kind_and_fixed_build() -> None:
     )
     model = build_model(priors, fit_data(_history(30)))
     free = {rv.name for rv in model.free_RVs}
-    # a StudentT beta is sampled as its effect beta B(rho), like a Normal one
-    assert free == set(PARAMETERS) - {"acm_noise_pp", "inflation_loading"} | {"inflation_effect"}
+    # a StudentT beta is sampled as its effect beta B(rho), like a Normal one; a
+    # LogNormal y10 noise is not folded (only HalfNormal scales are), the walks' are
+    folded = {"neutral_rate_shock_pp", "term_premium_mean_shock_pp"}
+    expected = set(PARAMETERS) - {"acm_noise_pp", "inflation_loading", *folded}
+    assert free == expected | {"inflation_effect"} | {f"{n}_folded" for n in folded}
     assert "acm_noise_pp" in {d.name for d in model.deterministics}
     # logp is finite at the initial point
     logp = model.compile_logp(mode="FAST_COMPILE")
@@ -593,3 +607,22 @@ def test_levels_at_end_follow_the_filter_and_keep_fixed_levels() -> None:
     )
     np.testing.assert_array_equal(fixed["neutral_rate_pp"], OLD_MODEL["neutral_rate_pp"])
     np.testing.assert_array_equal(fixed["term_premium_mean_pp"], OLD_MODEL["term_premium_mean_pp"])
+
+
+def test_draws_done_counts_uneven_chains_and_divergences_after_tuning() -> None:
+    import arviz as az
+    import xarray as xr
+
+    from simulator.model.fit import _draws_done
+
+    def stats(steps: list[list[float]], div: list[list[float]]) -> xr.Dataset:
+        dims = ("chain", "draw")
+        return xr.Dataset({"step_size": (dims, np.array(steps)), "diverging": (dims, div)})
+
+    nan = np.nan
+    # chain 0 has finished tuning (3 draws) and made 2 draws; chain 1 is still tuning
+    snapshot = az.InferenceData(
+        warmup_sample_stats=stats([[0.1, 0.2, 0.3], [0.1, 0.2, nan]], [[1, 0, 0], [1, 0, nan]]),
+        sample_stats=stats([[0.3, 0.3], [nan, nan]], [[0, 1], [nan, nan]]),
+    )
+    assert _draws_done(snapshot) == (7, 1)

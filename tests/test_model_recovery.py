@@ -86,7 +86,10 @@ def _misses(acm: bool, seed: int, tmp_path_factory: pytest.TempPathFactory) -> l
         cores=2,
         cache_root=tmp_path_factory.mktemp("cache"),
     )
-    assert result.diagnostics["divergences"] <= 5, result.diagnostics
+    # the walks' shocks and the 10y noise are sampled folded (fit._folded_scale): with
+    # the log transform these six fits gave 1, 2, 5 (ACM) and 1, 9, 0 (no ACM) divergences;
+    # folded, 0, 0, 0 and 0, 1, 0 (2026-12-03)
+    assert result.diagnostics["divergences"] <= 1, result.diagnostics
     out = []
     for name in PARAMETERS:
         if name == "term_premium_mean_shock_pp" and not acm:

@@ -1,6 +1,8 @@
 """On-disk cache of posterior fits, keyed by everything that determines the posterior.
 
-``$MACROSIM_CACHE`` (default ``~/.cache/macrosim``) holds ``fits/<key>/posterior.nc``.
+``$MACROSIM_CACHE`` (default: platformdirs' user cache directory for ``macrosim``, e.g.
+``~/.cache/macrosim`` on Linux, ``~/Library/Caches/macrosim`` on macOS) holds
+``fits/<key>/posterior.nc``.
 The key is the sha256 of a canonical JSON document: the model version, the priors'
 canonical JSON, the history's content, the fit window, the sampler settings and the
 versions of pymc, pytensor, nutpie and numpy. The sampler's seed is derived from the key,
@@ -44,9 +46,13 @@ POSTERIOR_FILE = "posterior.nc"
 
 
 def cache_dir() -> Path:
-    """The cache root: ``$MACROSIM_CACHE`` or ``~/.cache/macrosim``."""
+    """The cache root: ``$MACROSIM_CACHE``, else platformdirs' user cache dir for macrosim."""
     env = os.environ.get("MACROSIM_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "macrosim"
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("macrosim", appauthor=False))
 
 
 def package_versions() -> dict[str, str]:

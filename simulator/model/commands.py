@@ -112,6 +112,7 @@ def fit_history(
     draws: int = 1000,
     tune: int = 1000,
     progress: Progress | None = None,
+    draws_progress: Callable[[int, int, int], None] | None = None,
     use_cache: bool = True,
     cache_root: Path | None = None,
     cores: int | None = None,
@@ -178,6 +179,7 @@ def fit_history(
             seed=seed_from_key(key),
             cores=cores,
             progress=progress,
+            draws_progress=draws_progress,
         )
         if use_cache:
             cache.store_posterior(key, idata, cache_root)
@@ -218,6 +220,7 @@ def fit_posterior(
     tune: int = 1000,
     progress: Progress | None = None,
     use_cache: bool = True,
+    draws_progress: Callable[[int, int, int], None] | None = None,
 ) -> FitResult:
     """Fit the dynamics to the history public on ``as_of`` (what ``macrosim fit`` runs).
 
@@ -237,6 +240,9 @@ def fit_posterior(
         Receives short stage messages.
     use_cache : bool
         Read and write ``$MACROSIM_CACHE``.
+    draws_progress : callable, optional
+        ``(draws done, total, divergences so far)`` while nutpie samples
+        (:func:`simulator.model.fit.sample_model`).
 
     Returns
     -------
@@ -264,6 +270,7 @@ def fit_posterior(
         draws=draws,
         tune=tune,
         progress=progress,
+        draws_progress=draws_progress,
         use_cache=use_cache,
         source=source,
     )

@@ -1,8 +1,10 @@
 """The PyMC model of the dynamics and its sampling (nutpie by default, PyMC NUTS on request).
 
 The latent states (TP deviation, ACM disagreement, neutral rate, TP mean) are integrated
-out by a Kalman filter written as a pytensor ``scan`` (:func:`kalman_loglik`), so NUTS
-samples only the named parameters. The
+out by a Kalman filter (:func:`kalman_loglik`), so NUTS samples only the named
+parameters: by default a numba-compiled filter with a hand-written adjoint gradient
+(:mod:`simulator.model.kalman_op`), with a pytensor ``scan`` kept as the reference. Both
+take the system's matrices from :func:`simulator.model.statespace.monthly_system`. The
 equations and symbols are in :mod:`simulator.model.statespace`.
 
 PyMC, pytensor and nutpie are imported inside the functions that need them, so importing
@@ -14,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -34,7 +37,7 @@ from simulator.config.schema import (
     Uniform,
 )
 from simulator.model.draws import ParameterDraws
-from simulator.model.statespace import HORIZON_MONTHS, FitData
+from simulator.model.statespace import HORIZON_MONTHS, FitData, monthly_system
 
 if TYPE_CHECKING:
     import arviz
@@ -46,14 +49,18 @@ __all__ = [
     "build_model",
     "check_priors",
     "kalman_loglik",
+    "kalman_loglik_scan",
     "posterior_draws",
     "sample_model",
+    "system_tensors",
 ]
 
 logger = logging.getLogger(__name__)
 
 Sampler = Literal["nutpie", "pymc"]
 Progress = Callable[[str], None]
+DrawsProgress = Callable[[int, int, int], None]
+POLL_SECONDS = 1.0
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _MEAN_H = (HORIZON_MONTHS + 1) / 2.0
@@ -138,81 +145,85 @@ def weight_B_pt(rho: Any) -> Any:
     return pt.switch(small, series, pt.switch(pt.le(rho, 0.0), 0.0, closed))
 
 
-def kalman_loglik(
-    y_obs: Any,
-    y_mask: np.ndarray,
-    acm: Any,
-    acm_mask: np.ndarray,
-    *,
-    weight_a: Any,
-    neutral_rate: Any,
-    tp_mean: Any,
-    phi: Any,
-    psi: Any,
-    sigma_tp: Any,
-    sigma_acm: Any,
-    sigma_n: Any,
-    sigma_m: Any,
-    sigma_y: Any,
-) -> Any:
-    """Log-likelihood of the 10y and ACM observations with the states integrated out (scan).
+Likelihood = Literal["numba", "scan"]
 
-    State (x, a, n, m) as in :mod:`simulator.model.kalman`; ``y_obs = y10 - r A - beta g B``
-    observes x + (1 - A) n + m with noise sigma_y, ``acm`` observes x + a + m; a month
-    whose mask is 0 skips that observation. Same recursions as
-    :func:`simulator.model.kalman.kalman_filter` (tested equal).
+
+def system_tensors(params: dict[str, Any], weight_a: Any) -> tuple[Any, ...]:
+    """(T, Q, H, R, m0, P0), float64 tensors: :func:`~.statespace.monthly_system` stacked."""
+    import pytensor.tensor as pt
+
+    def stack(entries: Any) -> Any:
+        if isinstance(entries, tuple):
+            return pt.stack([stack(e) for e in entries])
+        return pt.cast(pt.as_tensor_variable(entries), "float64")
+
+    return tuple(stack(part) for part in monthly_system(params, weight_a))
+
+
+def kalman_loglik_scan(y: Any, mask: np.ndarray, *system: Any) -> Any:
+    """The reference filter as a pytensor ``scan``: same recursions as the numba Op.
+
+    ``y`` (n, J) and ``mask`` (n, J) as in :class:`~simulator.model.kalman_op.KalmanLoglik`;
+    ``system`` is (T, Q, H, R, m0, P0). A masked-out observation is computed and then
+    given weight 0.
     """
     import pytensor
     import pytensor.tensor as pt
 
-    trans = pt.stack([phi, psi, pt.constant(1.0), pt.constant(1.0)])
-    q = pt.stack(
-        [sigma_tp * sigma_tp, sigma_acm * sigma_acm * (1.0 - psi * psi), sigma_n**2, sigma_m**2]
-    )
-    q_mat = pt.diag(q)
-    h_y = pt.stack([pt.constant(1.0), pt.constant(0.0), 1.0 - weight_a, pt.constant(1.0)])
-    h_a = pt.as_tensor_variable(np.array([1.0, 1.0, 0.0, 1.0]))
-    ry = sigma_y * sigma_y
+    trans, q, h, r, m0, p0 = system
+    n_obs = int(mask.shape[1])
 
-    def update(obs: Any, present: Any, m: Any, p: Any, h: Any, r: Any) -> tuple[Any, Any, Any]:
-        ph = pt.dot(p, h)
-        f = pt.dot(h, ph) + r
-        innov = obs - pt.dot(h, m)
+    def update(obs: Any, present: Any, m: Any, p: Any, j: int) -> tuple[Any, Any, Any]:
+        ph = pt.dot(p, h[j])
+        f = pt.dot(h[j], ph) + r[j]
+        innov = obs - pt.dot(h[j], m)
         ll = present * (-0.5 * (_LOG_2PI + pt.log(f) + innov * innov / f))
         k = present * ph / f
         return m + k * innov, p - pt.outer(k, k) * f, ll
 
-    def step(oy: Any, my: Any, oa: Any, ma: Any, m: Any, p: Any, *_: Any) -> tuple[Any, Any, Any]:
-        m, p, ll_y = update(oy, my, m, p, h_y, ry)
-        m, p, ll_a = update(oa, ma, m, p, h_a, 0.0)
-        p_next = trans[:, None] * p * trans[None, :] + q_mat
-        return trans * m, p_next, ll_y + ll_a
+    def step(obs: Any, present: Any, m: Any, p: Any, *_: Any) -> tuple[Any, Any, Any]:
+        total = pt.constant(0.0, dtype="float64")
+        for j in range(n_obs):
+            m, p, ll = update(obs[j], present[j], m, p, j)
+            total = total + ll
+        return pt.dot(trans, m), pt.dot(pt.dot(trans, p), trans.T) + q, total
 
-    m0 = pt.stack([pt.constant(0.0), pt.constant(0.0), neutral_rate, tp_mean])
-    p0 = pt.diag(
-        pt.stack(
-            [
-                sigma_tp * sigma_tp / (1.0 - phi * phi),
-                sigma_acm * sigma_acm,
-                pt.constant(0.0),
-                pt.constant(0.0),
-            ]
-        )
-    )
     outputs = pytensor.scan(
         step,
-        sequences=[
-            y_obs,
-            pt.as_tensor_variable(y_mask.astype(np.float64)),
-            acm,
-            pt.as_tensor_variable(acm_mask.astype(np.float64)),
-        ],
+        sequences=[y, pt.as_tensor_variable(mask.astype(np.float64))],
         outputs_info=[m0, p0, None],
-        non_sequences=[trans, q_mat, h_y, h_a, ry],
+        non_sequences=[trans, q, h, r],
         return_updates=False,
         name="kalman_filter",
     )
     return pt.sum(outputs[2])
+
+
+def kalman_loglik(y: Any, mask: np.ndarray, *system: Any, likelihood: Likelihood = "numba") -> Any:
+    """log p(observations) with the states integrated out: the numba Op or the scan.
+
+    Parameters
+    ----------
+    y : (n, J) tensor
+        Observations (any value where masked out): here the 10y net of r A + beta g B,
+        and ACM.
+    mask : (n, J) array
+        1 where an observation is present.
+    *system : tensors
+        (T, Q, H, R, m0, P0), from :func:`system_tensors`.
+    likelihood : {"numba", "scan"}
+        :class:`~simulator.model.kalman_op.KalmanLoglik` (compiled filter, adjoint
+        gradient) or :func:`kalman_loglik_scan` (the reference).
+
+    Returns
+    -------
+    scalar tensor
+    """
+    if likelihood == "scan":
+        return kalman_loglik_scan(y, mask, *system)
+    from simulator.model.kalman_op import KalmanLoglik
+
+    return KalmanLoglik()(y, mask.astype(np.float64), *system)
 
 
 def _from_unconstrained_pt(name: str, z: Any) -> Any:
@@ -233,6 +244,26 @@ def _prior_dist(prior: Normal | StudentT) -> Any:
     if isinstance(prior, Normal):
         return pm.Normal.dist(mu=prior.mu, sigma=prior.sigma)
     return pm.StudentT.dist(nu=prior.nu, mu=prior.mu, sigma=prior.sigma)
+
+
+FOLDED_SCALES = ("neutral_rate_shock_pp", "term_premium_mean_shock_pp", "y10_noise_pp")
+"""Scales whose posterior reaches 0 (the walks' shocks, the 10y's noise), sampled folded
+(:func:`_folded_scale`) when their prior is HalfNormal."""
+
+
+def _folded_scale(name: str, prior: HalfNormal) -> Any:
+    """sigma = s |z|, z ~ N(0, 1): a HalfNormal(s) scale without the log transform's funnel.
+
+    The filter sees only sigma^2 = s^2 z^2, smooth through z = 0, so a scale the data
+    cannot tell from 0 (a walk from a constant level, a 10y the states fit exactly) is
+    no boundary for NUTS (on the log scale it is a long, flat tail into a funnel). z's
+    sign is unidentified; diagnostics look at sigma.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    z = pm.Normal(f"{name}_folded", 0.0, 1.0)
+    return pm.Deterministic(name, prior.sigma * pt.abs(z))
 
 
 def _prior_rv(name: str, prior: object) -> Any:
@@ -264,7 +295,11 @@ def _prior_rv(name: str, prior: object) -> Any:
 
 
 def build_model(
-    priors: PriorsFile, data: FitData, *, source: str = "the priors file"
+    priors: PriorsFile,
+    data: FitData,
+    *,
+    source: str = "the priors file",
+    likelihood: Likelihood = "numba",
 ) -> pymc.Model:
     """Build the PyMC model of the dynamics on a fit window.
 
@@ -283,6 +318,9 @@ def build_model(
         The fit window.
     source : str
         The priors file's name, for error messages.
+    likelihood : {"numba", "scan"}
+        The filter behind the 10y/ACM likelihood (:func:`kalman_loglik`); the scan is
+        the slow reference.
 
     Returns
     -------
@@ -314,7 +352,9 @@ def build_model(
         beta_real = beta_prior if isinstance(beta_prior, Normal | StudentT) else None
         effect_reparam = beta_real is not None and "inflation_loading" not in joint_names
         for name, prior in priors.parameters.items():
-            if name not in joint_names and not (name == "inflation_loading" and effect_reparam):
+            if name in FOLDED_SCALES and isinstance(prior, HalfNormal) and name not in joint_names:
+                params[name] = _folded_scale(name, prior)
+            elif name not in joint_names and not (name == "inflation_loading" and effect_reparam):
                 params[name] = _prior_rv(name, prior)
         if joint is not None:
             chol = np.linalg.cholesky(np.asarray(joint.covariance, dtype=np.float64))
@@ -345,22 +385,10 @@ def build_model(
         # the policy-rate and inflation parts of EC; the neutral-rate part (1 - A) n_t is
         # a state of the filter
         known = data.policy_rate * weight_a + params["inflation_loading"] * g * weight_B_pt(rho)
-        ll = kalman_loglik(
-            pt.as_tensor_variable(data.y10) - known,
-            data.y10_mask,
-            pt.as_tensor_variable(data.acm_tp),
-            data.acm_mask,
-            weight_a=weight_a,
-            neutral_rate=params["neutral_rate_pp"],
-            tp_mean=params["term_premium_mean_pp"],
-            phi=params["term_premium_persistence"],
-            psi=params["acm_noise_persistence"],
-            sigma_tp=params["term_premium_shock_pp"],
-            sigma_acm=params["acm_noise_pp"],
-            sigma_n=params["neutral_rate_shock_pp"],
-            sigma_m=params["term_premium_mean_shock_pp"],
-            sigma_y=params["y10_noise_pp"],
-        )
+        obs = pt.stack([pt.as_tensor_variable(data.y10) - known, data.acm_tp], axis=1)
+        mask = np.stack([data.y10_mask, data.acm_mask], axis=1)
+        system = system_tensors(params, weight_a)
+        ll = kalman_loglik(obs, mask, *system, likelihood=likelihood)
         pm.Potential("y10_acm_loglik", ll)
     return model
 
@@ -380,6 +408,7 @@ def sample_model(
     seed: int,
     cores: int | None = None,
     progress: Progress | None = None,
+    draws_progress: DrawsProgress | None = None,
 ) -> arviz.InferenceData:
     """Sample the posterior with NUTS.
 
@@ -399,6 +428,10 @@ def sample_model(
         Chains run in parallel (default: min(chains, CPU count)).
     progress : callable, optional
         Called with short stage messages ("compiling ...", "sampling ...").
+    draws_progress : callable, optional
+        nutpie only: called about once a second while sampling with (draws done, total
+        draws, divergences after tuning so far), tuning draws included. In a notebook
+        nutpie shows its own progress bar instead.
 
     Returns
     -------
@@ -412,19 +445,16 @@ def sample_model(
         import pytensor
 
         say("compiling the model for nutpie (numba, no fastmath)")
+        t0 = time.perf_counter()
         with pytensor.config.change_flags(numba__fastmath=False):
             compiled = nutpie.compile_pymc_model(model, backend="numba", fastmath=False)
+        t1 = time.perf_counter()
         say(f"sampling {chains} chains x ({tune} tune + {draws} draws) with nutpie")
-        idata = nutpie.sample(
-            compiled,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            cores=cores,
-            seed=seed,
-            save_warmup=False,
-            progress_bar=False,
-        )
+        settings = {"draws": draws, "tune": tune, "chains": chains, "cores": cores, "seed": seed}
+        idata = _nutpie_sample(compiled, settings, draws_progress)
+        # wall times of this fit, for the run's timings (kept in a cached posterior.nc)
+        idata["posterior"].attrs["compile_s"] = t1 - t0
+        idata["posterior"].attrs["sampling_s"] = time.perf_counter() - t1
     elif sampler == "pymc":
         import pymc as pm
 
@@ -443,6 +473,47 @@ def sample_model(
         raise FitError(f"unknown sampler {sampler!r}; expected 'nutpie' or 'pymc'")
     say("sampling done")
     return idata
+
+
+def _nutpie_sample(
+    compiled: Any, settings: dict[str, int], draws_progress: DrawsProgress | None
+) -> arviz.InferenceData:
+    """nutpie's sampler; with ``draws_progress``, polled in the background (same chains)."""
+    import nutpie
+    from nutpie.sample import in_notebook
+
+    notebook = bool(in_notebook())
+    if draws_progress is None or notebook:
+        return nutpie.sample(compiled, **settings, save_warmup=False, progress_bar=notebook)
+    # the warm-up is kept while sampling so a snapshot counts its draws, and dropped after
+    sampler = nutpie.sample(
+        compiled, **settings, save_warmup=True, progress_bar=False, blocking=False
+    )
+    total = settings["chains"] * (settings["tune"] + settings["draws"])
+    while True:
+        try:
+            idata = sampler.wait(timeout=POLL_SECONDS)
+            break
+        except TimeoutError:
+            done, divergences = _draws_done(sampler.inspect())
+            draws_progress(min(done, total), total, divergences)
+    draws_progress(total, total, int(idata["sample_stats"]["diverging"].sum()))
+    import arviz as az
+
+    return az.InferenceData(**{g: idata[g] for g in idata.groups() if not g.startswith("warmup")})
+
+
+def _draws_done(snapshot: arviz.InferenceData) -> tuple[int, int]:
+    """(draws done, divergences after tuning) in a snapshot of a running sampler."""
+    done, divergences = 0, 0
+    for group in ("warmup_sample_stats", "sample_stats"):
+        if group in snapshot.groups():
+            stats = snapshot[group]
+            # chains run unevenly: a snapshot pads the shorter ones with NaN
+            done += int(np.isfinite(stats["step_size"].values).sum())
+    if "sample_stats" in snapshot.groups():
+        divergences = int(np.nansum(snapshot["sample_stats"]["diverging"].values))
+    return done, divergences
 
 
 def posterior_draws(

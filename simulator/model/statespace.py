@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -39,15 +40,20 @@ __all__ = [
     "INFLATION_TARGET_PP",
     "MODEL_VERSION",
     "FitData",
+    "StateSpaceSystem",
     "expectations_component",
     "expectations_weight_A",
     "fit_data",
     "inflation_weight_B",
+    "monthly_system",
     "simulate_history",
 ]
 
-MODEL_VERSION = "macrosim-statespace-3"
-"""Changes whenever the likelihood or its parameterisation changes: part of the cache key."""
+MODEL_VERSION = "macrosim-statespace-3.1"
+"""Changes whenever the likelihood or its parameterisation changes: part of the cache key.
+
+3.1: the equations of 3, with the numba filter and the walks' shock scales sampled folded.
+"""
 
 INFLATION_TARGET_PP = 2.0
 """The inflation gap is core PCE y/y minus this, in pp."""
@@ -68,6 +74,74 @@ def expectations_component(
     r = np.asarray(policy_rate, dtype=np.float64)
     g = np.asarray(inflation_gap, dtype=np.float64)
     return neutral_rate_pp + (r - neutral_rate_pp) * a + inflation_loading * g * b
+
+
+class StateSpaceSystem(NamedTuple):
+    """The filter's linear Gaussian system, as nested tuples of scalars (K = 4 states).
+
+    State s_t = (x_t, a_t, n_t, m_t); observations processed one at a time, row j of
+    ``loadings`` with noise variance ``obs_var[j]`` (j = 0: the 10y net of r A + beta g B,
+    j = 1: ACM)::
+
+        s_t = transition s_{t-1} + N(0, state_cov),  s_1 ~ N(init_mean, init_cov)
+        o_jt = loadings[j] . s_t + N(0, obs_var[j])
+
+    The entries are whatever the parameters are (floats, numpy or pytensor scalars), so
+    the numpy and the PyMC filters stack the same statement.
+    """
+
+    transition: tuple[tuple[Any, ...], ...]
+    state_cov: tuple[tuple[Any, ...], ...]
+    loadings: tuple[tuple[Any, ...], ...]
+    obs_var: tuple[Any, ...]
+    init_mean: tuple[Any, ...]
+    init_cov: tuple[tuple[Any, ...], ...]
+
+
+def _diag(*values: Any) -> tuple[tuple[Any, ...], ...]:
+    return tuple(
+        tuple(v if i == j else 0.0 for j in range(len(values))) for i, v in enumerate(values)
+    )
+
+
+def monthly_system(params: Mapping[str, Any], weight_a: Any) -> StateSpaceSystem:
+    """The monthly system of the module docstring, with the states x, a, n, m.
+
+    Parameters
+    ----------
+    params : mapping
+        The schema's parameter names (floats or symbolic scalars); ``weight_a`` is
+        A(kappa), passed in so a symbolic caller can use its own A.
+    weight_a : scalar
+        A(``mean_reversion_per_year``).
+
+    Returns
+    -------
+    StateSpaceSystem
+
+    Examples
+    --------
+    >>> p = dict(term_premium_persistence=0.9, acm_noise_persistence=0.5,
+    ...          term_premium_shock_pp=0.2, acm_noise_pp=0.3, neutral_rate_shock_pp=0.0,
+    ...          term_premium_mean_shock_pp=0.0, y10_noise_pp=0.1, neutral_rate_pp=3.0,
+    ...          term_premium_mean_pp=1.0)
+    >>> monthly_system(p, 0.4).loadings[0]
+    (1.0, 0.0, 0.6, 1.0)
+    """
+    phi, psi = params["term_premium_persistence"], params["acm_noise_persistence"]
+    s_tp, s_a = params["term_premium_shock_pp"], params["acm_noise_pp"]
+    s_n, s_m = params["neutral_rate_shock_pp"], params["term_premium_mean_shock_pp"]
+    s_y = params["y10_noise_pp"]
+    return StateSpaceSystem(
+        transition=_diag(phi, psi, 1.0, 1.0),
+        state_cov=_diag(s_tp * s_tp, s_a * s_a * (1.0 - psi * psi), s_n * s_n, s_m * s_m),
+        # the 10y sees x + (1 - A) n + m (EC's neutral-rate part and TP); ACM sees x + a + m
+        loadings=((1.0, 0.0, 1.0 - weight_a, 1.0), (1.0, 1.0, 0.0, 1.0)),
+        obs_var=(s_y * s_y, 0.0),
+        init_mean=(0.0, 0.0, params["neutral_rate_pp"], params["term_premium_mean_pp"]),
+        # x_1 stationary, a_1 ~ N(0, sigma_acm^2), the walks start at their levels
+        init_cov=_diag(s_tp * s_tp / (1.0 - phi * phi), s_a * s_a, 0.0, 0.0),
+    )
 
 
 @dataclass(frozen=True)
