@@ -1,6 +1,6 @@
 """Merge block aggregates (integers in any order, floats in block order) into results.
 
-The results :class:`xarray.Dataset` follows DESIGN.md's "Output names"; see
+The results :class:`xarray.Dataset` keeps the documented output names; see
 docs/outputs.md for every variable.
 """
 

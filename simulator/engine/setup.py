@@ -32,7 +32,7 @@ from simulator.model.draws import ParameterDraws
 
 BLOCK_SIZE = 8192
 DAYS_PER_YEAR = 365.25
-# Component streams of DESIGN.md section 3 (+ the parameter-draw index, an extension).
+# Component streams of a block (docs/engine.md), plus the parameter-draw index.
 STREAM_POLICY, STREAM_INFLATION, STREAM_TP, STREAM_EVENTS, STREAM_MIXTURE, STREAM_PARAMS = range(6)
 STREAM_LEVELS = 6  # random walks of the neutral rate and the term-premium mean
 
