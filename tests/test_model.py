@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from model_fixtures import TRUE
 from scipy import stats
 
 from simulator.config import load_priors
@@ -50,21 +51,6 @@ from simulator.model.statespace import (
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PRIORS = REPO / "priors" / "default.yaml"
 
-TRUE = {
-    "inflation_persistence": 0.97,
-    "inflation_shock_pp": 0.12,
-    "inflation_loading": 0.6,
-    "neutral_rate_pp": 3.2,
-    "mean_reversion_per_year": 0.25,
-    "term_premium_mean_pp": 0.9,
-    "term_premium_persistence": 0.93,
-    "term_premium_shock_pp": 0.2,
-    "y10_noise_pp": 0.15,
-    "acm_noise_pp": 0.25,
-    "acm_noise_persistence": 0.8,
-    "neutral_rate_shock_pp": 0.06,
-    "term_premium_mean_shock_pp": 0.04,
-}
 OLD_MODEL = {
     **TRUE,
     "acm_noise_persistence": 0.0,
