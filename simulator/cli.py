@@ -57,7 +57,7 @@ def _root(
     ] = False,
 ) -> None:
     _state["debug"] = debug
-    # pip-installed PyTensor cannot link a BLAS: harmless here (measured in TOOLCHAIN.md),
+    # pip-installed PyTensor cannot link a BLAS: harmless here (a small speed cost, measured),
     # and a researcher cannot act on it; hide exactly that warning.
     warnings.filterwarnings(
         "ignore", message="PyTensor could not link to a BLAS", category=UserWarning

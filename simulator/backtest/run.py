@@ -542,7 +542,7 @@ def _scores_block(f: pd.DataFrame, horizons: Sequence[int]) -> dict[str, Any]:
 def score_forecasts(
     forecasts: pd.DataFrame, events: pd.DataFrame, horizons: Sequence[int]
 ) -> dict[str, Any]:
-    """The backtest.json document (DESIGN.md section 6) from the per-row tables."""
+    """The backtest.json document (docs/backtest.md) from the per-row tables."""
     overall = _scores_block(forecasts, horizons)
     decade = forecasts["origin"].str[:3] + "0s"
     by_decade = {d: _scores_block(forecasts[decade == d], horizons) for d in sorted(set(decade))}

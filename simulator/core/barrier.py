@@ -1,12 +1,12 @@
 """Barrier (touch) kernels: Brownian-bridge crossing, BGK shift, closed-form first passage.
 
 The engine answers "does the 10-year close at or beyond a level on some business day?"
-(DESIGN.md section 2). On a grid coarser than daily it adds, between grid points, the
+(docs/bonds-and-touch.md). On a grid coarser than daily it adds, between grid points, the
 probability that the diffusive part crossed the level, computed here by
 :func:`touch_probability` with the level moved deeper by :func:`bgk_shifted_level` so the
 continuous-monitoring bridge estimates daily-close monitoring.
 
-Units (DESIGN.md "Units"): levels and yields in percent; the bridge volatility ``sigma`` is
+Units (docs/model.md): levels and yields in percent; the bridge volatility ``sigma`` is
 the only volatility in pp per sqrt(year), and times ``dt``, ``T`` are in years. The
 monthly term-premium innovation ``sigma_tp`` converts to it through
 :func:`daily_sigma_from_monthly` and :func:`bridge_sigma`.
@@ -134,7 +134,7 @@ def bgk_shifted_level(
     day by default), ``zeta`` = Riemann zeta.
 
     Use ``L'`` only for the bridge between grid points; grid closes are still tested
-    against ``L`` itself (DESIGN.md section 2).
+    against ``L`` itself (docs/bonds-and-touch.md).
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """US Treasury bond kernels: coupon schedule, street-convention price, holding-period return.
 
-Conventions (DESIGN.md section 2, "Bond conventions"):
+Conventions (docs/bonds-and-touch.md):
 
 - Semi-annual coupons on dates stepped back from maturity by 6 months; if the maturity
   is a month end every coupon date is a month end (end-of-month rule), otherwise the

@@ -1,6 +1,6 @@
 r"""Fed policy placement: beliefs on the cut count K, exact placement and belief updates.
 
-DESIGN.md section 1 "Policy". The window has meetings j = 0..J-1 in date order (the
+docs/model.md, "Policy". The window has meetings j = 0..J-1 in date order (the
 decision dates still to be placed, e.g. the eight 2026 FOMC meetings). A path's policy is
 a vector of integer moves per meeting counted in 25bp steps, **cuts positive**: ``m_j``
 cuts move the target-range midpoint by ``-0.25 m_j`` pp (``move_bp = -25 m_j``).
@@ -35,8 +35,8 @@ simulation places only the remaining K - observed").
 
 Randomness
 ----------
-:func:`sample_placements` is a deterministic kernel: uniforms in, paths out (STYLE.md
-rule 2); the engine draws the uniforms from its per-block generator.
+:func:`sample_placements` is a deterministic kernel: uniforms in, paths out (so
+it can be tested with hand-made uniforms); the engine draws them from its per-block generator.
 """
 
 from __future__ import annotations

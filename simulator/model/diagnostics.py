@@ -1,6 +1,6 @@
 """Convergence diagnostics of a fit, over the named scalar parameters.
 
-Thresholds (DESIGN.md section 4): R-hat <= 1.01, bulk and tail ESS >= 400, no
+Thresholds (docs/fitting.md): R-hat <= 1.01, bulk and tail ESS >= 400, no
 divergences. ``Fixed`` parameters (constant in every draw) are left out.
 """
 

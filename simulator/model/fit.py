@@ -413,7 +413,7 @@ def sample_model(
     """Sample the posterior with NUTS.
 
     nutpie is compiled through numba *without* fastmath, so a cold and a cached compile
-    give the same chains for the same seed (TOOLCHAIN.md). Warm-up draws are discarded.
+    give the same chains for the same seed (checked here). Warm-up draws are discarded.
 
     Parameters
     ----------

@@ -1,7 +1,7 @@
 """Report layer: memo figures, summary.md, CSV tables and run comparisons.
 
-Reads the results Dataset and summary dict the engine produces (DESIGN.md section 6
-"Output names"); holds no model maths. Figures use the shipped memo style
+Reads the results Dataset and summary dict the engine produces (output names in
+docs/outputs.md); holds no model maths. Figures use the shipped memo style
 (``memo.mplstyle``) and an Agg canvas; nothing here calls ``pyplot``.
 """
 

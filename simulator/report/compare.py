@@ -1,6 +1,6 @@
 """Several runs side by side: overlay figures and a comparison table.
 
-The runs of a ``compare`` share seeds (common random numbers, DESIGN.md section 3), so
+The runs of a ``compare`` share seeds (common random numbers, docs/engine.md), so
 differences between scenarios are not Monte Carlo noise of independent draws. Scenarios
 are told apart by colour (Okabe-Ito order) and named by ``attrs["scenario"]``.
 """

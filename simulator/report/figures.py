@@ -1,4 +1,4 @@
-"""Memo figures drawn from a results Dataset (DESIGN.md section 6 "Output names").
+"""Memo figures drawn from a results Dataset (output names in docs/outputs.md).
 
 Each function takes the results :class:`xarray.Dataset` and an optional ``ax`` and returns
 a :class:`~matplotlib.figure.Figure`. Without ``ax`` the figure is a full memo figure: a

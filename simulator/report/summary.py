@@ -43,7 +43,7 @@ def build_summary(
     assumptions: list[str],
     warnings: list[str],
 ) -> dict[str, Any]:
-    """The summary dict written as summary.json (DESIGN.md section 6)."""
+    """The summary dict written as summary.json (docs/outputs.md)."""
     a = ds.attrs
     levels: dict[str, Any] = {}
     for lv in ds.level.values:

@@ -169,7 +169,7 @@ def render_summary_md(
     Parameters
     ----------
     summary
-        The run's summary (DESIGN.md "summary.json" keys, plus ``assumptions``: a list of
+        The run's summary (the summary.json keys of docs/outputs.md, plus ``assumptions``: a list of
         plain-language sentences).
     ds
         The results Dataset, for the description, parameter source and source line (may be
