@@ -15,13 +15,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from simulator.core.bonds import FACE, PERIODS_PER_YEAR, par_bond_maturity, price_timing
 from simulator.core.strategies import DAYS_PER_YEAR, EntrySchedule, StrategyReturns
+from simulator.engine.compiled import NUMBA_OPTIONS as _OPTS
+from simulator.engine.compiled import njit
 from simulator.engine.setup import SimSpec
-
-_OPTS = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
 
 
 @dataclass(frozen=True)
