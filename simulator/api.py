@@ -324,20 +324,50 @@ def _with_window_observations(sc: LoadedScenario, data_dir: Path) -> LoadedScena
             for d, v in obs.y10_daily.items()
             if np.isfinite(v)
         ]
-    if not update:
+    cfg_update: dict[str, Any] = {}
+    notes = list(sc.notes)
+    if update:
+        cfg_update["observed"] = observed.model_copy(update=update)
+        notes.append(
+            "from the data: "
+            + ", ".join(f"{len(v)} observed {k.replace('_', ' ')}" for k, v in update.items())
+        )
+    start = _start_close(cfg, data_dir)
+    if start is not None:
+        cfg_update["snapshot"] = cfg.snapshot.model_copy(update={"y10_pp": start})
+        notes.append(
+            f"from the data: the 10y starts at its close of {start.date}, {start.value:.2f}% "
+            f"(the snapshot said {cfg.snapshot.y10_pp.value:.2f}% on {cfg.snapshot.y10_pp.date})"
+        )
+    if not cfg_update:
         return sc
-    new_cfg = cfg.model_copy(update={"observed": observed.model_copy(update=update)})
-    notes = [
-        *sc.notes,
-        "from the data: "
-        + ", ".join(f"{len(v)} observed {k.replace('_', ' ')}" for k, v in update.items()),
-    ]
+    new_cfg = cfg.model_copy(update=cfg_update)
     return LoadedScenario(
         scenario=Loaded(new_cfg, sc.scenario.doc),
         priors=sc.priors,
         run_priors=sc.run_priors,
         notes=notes,
     )
+
+
+def _start_close(cfg: Scenario, data_dir: Path) -> Any:
+    """The data's last 10y close on or before the as-of, where it differs from the snapshot.
+
+    Treasury closes are public the same day (the series registry), so a run with
+    ``--data`` starts from the close the data holds for the as-of date (or the last one
+    before it); the snapshot and the data then agree. None when they already do.
+    """
+    import pandas as pd
+
+    from simulator.config.schema import Sourced
+    from simulator.data.history import snapshot
+
+    snap = snapshot(data_dir, cfg.as_of)
+    value, day = float(snap["y10"]), pd.Timestamp(snap["y10_date"]).date()
+    given = cfg.snapshot.y10_pp
+    if abs(given.value - value) < 5e-7 and given.date == day:
+        return None
+    return Sourced(value=value, source="data folder: DGS10 close (Treasury par curve)", date=day)
 
 
 def _data_to(

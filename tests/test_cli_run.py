@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from simulator import api
+from simulator.config import Loaded
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.yaml"
@@ -117,8 +118,27 @@ def test_data_fills_the_window_observations(data_dir: Path) -> None:
     sc = api.load_scenario(BASELINE)
     draws = api.parameter_draws(sc, 1)  # explicit draws: no fit in the fast tier
     res = api.run(sc, paths=8192, seed=1, data_dir=data_dir, draws=draws)
-    # the 2026 closes public on 2026-01-20 (one-day publication lag): 2 Jan .. 16 Jan
+    # the 2026 closes public on 2026-01-20 (Treasury closes: same day): 2 Jan .. 20 Jan
     hist = res.dataset["hist_date"].values
-    assert str(hist[0])[:10] == "2026-01-02" and str(hist[-1])[:10] == "2026-01-16"
+    assert str(hist[0])[:10] == "2026-01-02" and str(hist[-1])[:10] == "2026-01-20"
     assert res.dataset["y10_observed"].values[0] == pytest.approx(4.19)
     assert any(w.startswith("from the data") for w in res.summary["warnings"])
+
+
+def test_data_run_starts_from_the_datas_close(data_dir: Path) -> None:
+    # A snapshot that disagrees with the data's as-of close (4.30 on 2026-01-20) is
+    # replaced by it, with a note: the run and the data start from the same close.
+    sc = api.load_scenario(BASELINE)
+    cfg = sc.scenario.config
+    snap = cfg.snapshot.model_copy(
+        update={"y10_pp": cfg.snapshot.y10_pp.model_copy(update={"value": 4.55})}
+    )
+    sc = api.LoadedScenario(
+        scenario=Loaded(cfg.model_copy(update={"snapshot": snap}), sc.scenario.doc),
+        priors=sc.priors,
+        run_priors=sc.run_priors,
+        notes=[],
+    )
+    res = api.run(sc, paths=2000, seed=1, data_dir=data_dir, draws=api.parameter_draws(sc, 1))
+    assert res.dataset["y10"].isel(date=0).values == pytest.approx(4.30)
+    assert any("starts at its close of 2026-01-20, 4.30%" in w for w in res.summary["warnings"])

@@ -89,7 +89,9 @@ def test_registry_covers_required_series() -> None:
         spec = SERIES[name]
         assert (spec.name, spec.file, spec.value_column) == (name, file, column)
         assert spec.source_url.startswith("https://")
-    assert SERIES["dgs10"].publication_lag_days == 1
+    # Treasury publishes its par curve the same afternoon: a close is known on its date
+    assert {SERIES[n].publication_lag_days for n in ("dgs10", "dgs2", "dgs3mo")} == {0}
+    assert SERIES["dff"].publication_lag_days == 1
     assert SERIES["core_pce"].publication_lag_days == 30
     assert SERIES["acm_tp10"].publication_lag_days == 10
     assert SERIES["acm_tp10"].date_format == "%d-%b-%Y"
@@ -248,10 +250,13 @@ def test_data_sha256(data_dir: Path, tmp_path: Path) -> None:
 
 def test_available_on_rules() -> None:
     daily = pd.Series([1.0, 2.0], index=pd.DatetimeIndex(["2026-01-16", "2026-01-20"]))
-    assert available_on(daily, SERIES["dgs10"], "2026-01-20").index[-1] == pd.Timestamp(
+    # Treasury yields: a close is public on its own date (lag 0), not the day before it
+    assert available_on(daily, SERIES["dgs10"], "2026-01-19").index[-1] == pd.Timestamp(
         "2026-01-16"
     )
-    assert len(available_on(daily, SERIES["dgs10"], "2026-01-21")) == 2
+    assert len(available_on(daily, SERIES["dgs10"], "2026-01-20")) == 2
+    # the effective fed funds rate keeps its one-day lag
+    assert len(available_on(daily, SERIES["dff"], "2026-01-20")) == 1
     # Monthly, stamped at the month start: November ends 11-30, +30 days = 12-30.
     monthly = pd.Series([1.0], index=pd.DatetimeIndex(["2025-11-01"]))
     assert available_on(monthly, SERIES["core_pce"], "2025-12-29").empty
@@ -282,7 +287,7 @@ def _poison(path: Path, date_column: str, date_text: str, column: str, value: st
 POISON_AS_OF = "2024-06-14"
 # Each poisoned row becomes public only after the as-of date (availability in comments).
 POISONS = [
-    ("dgs10", "2024-06-14", "99.0"),  # public 06-15
+    ("dgs10", "2024-06-17", "99.0"),  # public 06-17 (lag 0; 06-15/16 a weekend)
     ("dff", "2024-06-14", "77.0"),  # public 06-15
     ("target_upper", "2024-06-15", "50.0"),  # public 06-15
     ("target_lower", "2024-06-15", "40.0"),  # public 06-15
@@ -368,9 +373,10 @@ def test_monthly_history(data_dir: Path) -> None:
 
 
 def test_monthly_history_month_boundary(data_dir: Path) -> None:
-    # The 2025-12-31 close is public on 2026-01-01 (one-day lag).
-    assert monthly_history(data_dir, "2025-12-31").index[-1] == pd.Timestamp("2025-11-30")
-    assert monthly_history(data_dir, "2026-01-01").index[-1] == pd.Timestamp("2025-12-31")
+    # The 2025-12-31 close is public that afternoon (lag 0): December is complete on
+    # its last business day, not before.
+    assert monthly_history(data_dir, "2025-12-30").index[-1] == pd.Timestamp("2025-11-30")
+    assert monthly_history(data_dir, "2025-12-31").index[-1] == pd.Timestamp("2025-12-31")
     late = monthly_history(data_dir, "2026-01-30", start="2025-01")
     assert late.loc["2025-12-31", "core_pce_yoy"] == pytest.approx(
         100 * (127.886 / load_series("core_pce", data_dir).loc["2024-12-01"] - 1)
@@ -379,10 +385,10 @@ def test_monthly_history_month_boundary(data_dir: Path) -> None:
 
 def test_snapshot(data_dir: Path) -> None:
     snap = snapshot(data_dir, AS_OF)
-    # The 2026-01-20 close is public the next day; 2026-01-19 was a holiday.
-    assert snap["y10_date"] == pd.Timestamp("2026-01-16")
-    assert snap["y10"] == 4.24
-    assert snapshot(data_dir, "2026-01-21")["y10"] == 4.30
+    # The 2026-01-20 close is public that day; the day before (a holiday) saw 01-16's.
+    assert snap["y10_date"] == pd.Timestamp("2026-01-20")
+    assert snap["y10"] == 4.30
+    assert snapshot(data_dir, "2026-01-19")["y10"] == 4.24
     assert (snap["target_lower"], snap["target_upper"]) == (3.50, 3.75)
     assert snap["policy_rate"] == 3.625
     assert snap["policy_rate_source"] == "target_midpoint"
@@ -419,7 +425,7 @@ def test_window_observations_2025(data_dir: Path) -> None:
     assert decisions.loc["2025-06-18", "effective_date"] == pd.Timestamp("2025-06-20")
     assert obs.core_pce_yoy.index[-1] == pd.Timestamp("2025-11-30")
     assert obs.y10_daily.index[0] == pd.Timestamp("2025-01-02")
-    assert obs.y10_daily.index[-1] == pd.Timestamp("2026-01-16")
+    assert obs.y10_daily.index[-1] == pd.Timestamp("2026-01-20")
 
 
 def test_window_observations_decision_timing(data_dir: Path) -> None:

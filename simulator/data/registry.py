@@ -106,8 +106,12 @@ def _fred(
 
 
 # Publication lags (calendar days after the period end):
-# - H.15 Treasury yields and the effective fed funds rate appear the next business day;
-#   one calendar day is the registry's approximation (documented in docs/data.md).
+# - Treasury constant-maturity yields (3-month, 2- and 10-year) are read off the US
+#   Treasury's daily par yield curve, which Treasury publishes the same afternoon: a close
+#   is known on its own date (lag 0), so a run as of D starts from D's close. H.15
+#   republishes them the next business day, but the numbers are Treasury's.
+# - The effective fed funds rate appears the next business day (NY Fed, ~9am): one
+#   calendar day is the registry's approximation (documented in docs/data.md).
 # - The target range is announced before it takes effect, so it is known on its own day.
 # - Core PCE (BEA Personal Income and Outlays) comes out about four weeks after the
 #   month ends; 30 days is a slightly conservative round number.
@@ -120,7 +124,7 @@ _SPECS: tuple[SeriesSpec, ...] = (
         "DGS10",
         "percent",
         "daily",
-        1,
+        0,
         "10-year Treasury constant-maturity yield (H.15)",
     ),
     _fred(
@@ -130,7 +134,7 @@ _SPECS: tuple[SeriesSpec, ...] = (
         "DGS2",
         "percent",
         "daily",
-        1,
+        0,
         "2-year Treasury constant-maturity yield (H.15)",
     ),
     _fred(
@@ -140,7 +144,7 @@ _SPECS: tuple[SeriesSpec, ...] = (
         "DGS3MO",
         "percent",
         "daily",
-        1,
+        0,
         "3-month Treasury constant-maturity yield (H.15)",
     ),
     _fred(
