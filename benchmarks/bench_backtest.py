@@ -2,7 +2,6 @@
 
     nice -n 10 .venv/bin/python benchmarks/bench_backtest.py                # production model
     nice -n 10 .venv/bin/python benchmarks/bench_backtest.py --no-acm       # ablation
-    nice -n 10 .venv/bin/python benchmarks/bench_backtest.py --tp-shock-df 5   # t shocks
     nice -n 10 .venv/bin/python benchmarks/bench_backtest.py --fitter nuts --refit-every 60
     nice -n 10 .venv/bin/python benchmarks/bench_backtest.py --out outputs      # write the folder
 
@@ -34,17 +33,10 @@ def main() -> None:
     ap.add_argument("--refit-every", type=int, default=12)
     ap.add_argument("--fitter", choices=["laplace", "nuts"], default="laplace")
     ap.add_argument("--no-acm", action="store_true", help="ablation: fit without ACM")
-    ap.add_argument("--tp-shock-df", type=float, default=None)
-    ap.add_argument("--vol-halflife", type=float, default=None, help="ablation: EWMA vol")
     ap.add_argument("--seed", type=int, default=0, help="master seed")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
-    options = ForecastOptions(
-        fitter=args.fitter,
-        use_acm=not args.no_acm,
-        tp_shock_df=args.tp_shock_df,
-        vol_halflife_months=args.vol_halflife,
-    )
+    options = ForecastOptions(fitter=args.fitter, use_acm=not args.no_acm)
     t0 = time.perf_counter()
     res = run_backtest(
         args.data,

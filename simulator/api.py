@@ -18,7 +18,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -149,6 +149,7 @@ def run(
     workers: int | None = None,
     blocks_per_task: int = 4,
     kernel: str = "compiled",
+    sample_paths: int | None = None,
 ) -> Result:
     """Run a scenario: parameter draws -> blocks of paths -> results.
 
@@ -166,6 +167,8 @@ def run(
         of that many workers); results are identical to the local pool's.
     kernel : "compiled" (numba, default) or "numpy" (the reference kernel); the same
         results to ~1e-14 (docs/outputs.md).
+    sample_paths : number of daily 10y paths kept in ``y10_paths`` (default 200, the fan
+        chart's; at most one block, 8192). Changes nothing else.
 
     Returns
     -------
@@ -228,6 +231,8 @@ def run(
     elif draws is None:
         draws = parameter_draws(sc, seed)
     spec = build_spec(sc.scenario, draws, paths=paths, seed=seed, grid=grid, kernel=kernel)
+    if sample_paths is not None:
+        spec = replace(spec, thin_paths=int(sample_paths))
     timings["kernel_compile_s"] = _warm_up(spec, progress)
     t1 = time.perf_counter()
     sim_progress = (lambda d, t: progress("simulate", d, t)) if progress else None
@@ -572,8 +577,12 @@ def backtest(
     progress: Progress | None = None,
     fitter: str = "laplace",
     scheduler: str | None = None,
+    keep_origins: bool = False,
 ) -> Any:
     """Rolling-origin backtest (docs/backtest.md); returns simulator.backtest.BacktestResult.
+
+    ``keep_origins``: keep each origin's scenario, posterior and summary.json under
+    ``backtest-<id>/origins/<YYYY-MM>/`` (rerun one with ``macrosim run``).
 
     ``fitter``: ``"laplace"`` (default) refits by a Laplace approximation of the model's
     posterior; ``"nuts"`` by the model's NUTS fit (cached; minutes a refit).
@@ -599,6 +608,7 @@ def backtest(
         workers=workers,
         options=ForecastOptions(fitter=cast(Any, fitter)),
         scheduler=scheduler,
+        keep_origins=keep_origins,
     )
 
 

@@ -472,9 +472,22 @@ def backtest(
         str | None,
         typer.Option(help="Dask scheduler address, tcp://host:8786 (workers see --data)."),
     ] = None,
+    keep_origins: Annotated[
+        bool,
+        typer.Option(
+            "--keep-origins",
+            help="Keep each origin's scenario.yaml, priors.yaml and summary.json under "
+            "origins/<YYYY-MM>/: `macrosim run` of one reproduces it.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
 ) -> None:
-    """Rolling-origin backtest of the 10y forecasts against a random walk."""
+    """Rolling-origin backtest of the 10y forecasts against a random walk.
+
+    Each origin is a scenario run by the same engine as `macrosim run`.
+
+    Example: macrosim backtest --data ../shared/data --start 2015-01 --end 2015-12 --keep-origins
+    """
     from simulator import api
     from simulator.data.loaders import DataError
 
@@ -499,6 +512,7 @@ def backtest(
                 progress=update,
                 fitter=fitter.value,
                 scheduler=scheduler,
+                keep_origins=keep_origins,
             )
         except (ValueError, DataError) as exc:
             raise BadInput(str(exc)) from None

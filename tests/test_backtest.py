@@ -6,6 +6,7 @@ when it is absent.
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from pathlib import Path
@@ -17,20 +18,28 @@ from scipy import stats
 
 from simulator.backtest import scores as sc
 from simulator.backtest.beliefs import change_pairs, mechanical_beliefs
-from simulator.backtest.forecast import FilterInput, filter_state, loglik_batch, simulate_paths
+from simulator.backtest.forecast import FilterInput, filter_state, loglik_batch
 from simulator.backtest.origin import (
     MAX_HORIZON,
     RW_WINDOW,
     OriginForecast,
-    ewma_vol_ratio,
-    forecast_origin,
+    forecast_from_run,
     load_origin,
+    origin_levels,
+    run_origin,
+    write_origin_files,
 )
 from simulator.backtest.output import write_backtest
-from simulator.backtest.run import BacktestResult, forecast_tables, score_forecasts
+from simulator.backtest.run import (
+    BacktestResult,
+    forecast_tables,
+    run_backtest,
+    score_forecasts,
+)
 from simulator.data.history import monthly_history
-from simulator.model.kalman import FilterResult, inflation_loglik, kalman_filter
+from simulator.model.kalman import inflation_loglik, kalman_filter
 from simulator.model.statespace import fit_data, simulate_history
+from simulator.report.summary import summary_json_text
 
 PARAMS = dict(
     inflation_persistence=0.98,
@@ -93,39 +102,6 @@ def test_nowcast_months_equal_filtering_the_nowcast_explicitly() -> None:
         np.testing.assert_allclose(state.cov[d], ref.cov[0], rtol=1e-10, atol=1e-14)
         infl = inflation_loglik(p, data.inflation_gap[:-2])[0]  # public prints only
         assert lls[d] == pytest.approx(infl + ref.loglik[0], rel=1e-10)
-
-
-def test_zero_shocks_give_the_deterministic_path() -> None:
-    """No shocks: x decays from its filtered mean, n and m stay, g decays (1 month lag)."""
-    p = {k: np.full(1, v) for k, v in PARAMS.items()}
-    state = FilterResult(
-        loglik=np.zeros(1),
-        mean=np.array([[0.5, 0.3, 3.1, 1.25]]),
-        cov=np.zeros((1, 4, 4)),
-        g_last=1.0,
-        pce_lag=1,
-    )
-    z = np.zeros((1, 3))
-    y = simulate_paths(
-        p,
-        state,
-        np.zeros(1, dtype=np.intp),
-        np.full((1, 3), 2.0),
-        z_state=np.zeros((1, 3)),
-        e_inflation=np.zeros((1, 4)),
-        u_term_premium=z,
-        eta_neutral=np.zeros((1, 3, 2)),
-        v_noise=z,
-    )
-    from simulator.model.statespace import expectations_weight_A, inflation_weight_B
-
-    a = float(expectations_weight_A(PARAMS["mean_reversion_per_year"]))
-    b = float(inflation_weight_B(PARAMS["inflation_persistence"]))
-    rho, phi = PARAMS["inflation_persistence"], PARAMS["term_premium_persistence"]
-    for k in range(3):
-        g = rho ** (k + 2)
-        ec = 3.1 + (2.0 - 3.1) * a + 0.4 * g * b
-        assert y[0, k] == pytest.approx(ec + 1.25 + 0.5 * phi ** (k + 1), rel=1e-12)
 
 
 def test_beliefs_respect_the_floor_and_follow_the_spread() -> None:
@@ -247,6 +223,7 @@ def test_a_calibrated_toy_model_scores_as_calibrated(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------
 
 POISON_ORIGIN = "2010-06"
+PRIORS = Path(__file__).resolve().parents[1] / "priors" / "default.yaml"
 
 
 def _poison(src: Path, dst: Path) -> None:
@@ -255,7 +232,7 @@ def _poison(src: Path, dst: Path) -> None:
     edits = {
         # file: (date column, date, value column, absurd value)
         "ust_cmt_daily.csv": [
-            ("Date", "2010-07-01", "DGS10", "99"),  # public 2010-07-02 (lag 1 day)
+            ("Date", "2010-07-01", "DGS10", "99"),  # public 2010-07-01, after the 06-30 as-of
             ("Date", "2010-07-30", "DGS10", "99"),  # July month-end close
             ("Date", "2010-07-01", "DGS2", "99"),
         ],
@@ -283,42 +260,24 @@ def test_a_poisoned_future_row_changes_nothing_for_the_origin(
     clean = load_origin(data_dir, origin)
     dirty = load_origin(poisoned, origin)
     draws = _draws(20, np.random.default_rng(1))
-    a = forecast_origin(clean, draws, 200, rng=np.random.default_rng(9))
-    b = forecast_origin(dirty, draws, 200, rng=np.random.default_rng(9))
+    calibration = {"fit_start": "1990-01", "data_sha256": "x", "command": "test", "diagnostics": {}}
+    runs = []
+    for name, od in (("clean", clean), ("dirty", dirty)):
+        values = origin_levels(od, draws, np.random.default_rng(9), use_acm=True)
+        folder = tmp_path / name
+        scenario, _ = write_origin_files(
+            od, values, folder, paths=200, seed=7, priors_path=PRIORS, calibration=calibration
+        )
+        fc = forecast_from_run(od, run_origin(scenario, 200), np.random.default_rng(9), {})
+        runs.append((fc, scenario.read_text(), (folder / "priors.yaml").read_text()))
+    (a, scen_a, pri_a), (b, scen_b, pri_b) = runs
+    assert scen_a == scen_b and pri_a == pri_b
     np.testing.assert_array_equal(a.paths, b.paths)
+    np.testing.assert_array_equal(a.touch, b.touch)
     np.testing.assert_array_equal(a.rw_paths, b.rw_paths)
-    assert a.info == b.info
     # Positive control: the next origin sees the poisoned July close.
     later = load_origin(poisoned, pd.Timestamp("2010-07"))
     assert later.y0 == 99.0
-
-
-def test_ewma_vol_ratio_known_values() -> None:
-    # Constant changes: recent = average, ratio 1. A step from 1 to 2 in |change|: with a
-    # half-life far below the 100 months since the step, the EWMA of squares is ~4 and the
-    # plain mean 2.5, so the ratio tends to sqrt(4 / 2.5).
-    assert ewma_vol_ratio(np.full(50, 0.3), 6.0) == pytest.approx(1.0, rel=1e-12)
-    step = np.r_[np.ones(100), 2.0 * np.ones(100)]
-    assert ewma_vol_ratio(step, 3.0) == pytest.approx(math.sqrt(4 / 2.5), rel=1e-9)
-    assert ewma_vol_ratio(np.zeros(0), 6.0) == 1.0
-
-
-def test_vol_scaling_scales_only_the_10y_shocks(data_dir: Path) -> None:
-    # The ablation multiplies the TP, neutral-rate and TP-mean shocks by one ratio, from
-    # the fit window's 10y changes public at the origin; the benchmark is untouched.
-    od = load_origin(data_dir, pd.Timestamp("2017-06"))
-    draws = _draws(20, np.random.default_rng(3))
-    base = forecast_origin(od, draws, 100, rng=np.random.default_rng(5))
-    scaled = forecast_origin(od, draws, 100, rng=np.random.default_rng(5), vol_halflife_months=12)
-    ratio = scaled.info["vol_ratio"]
-    assert ratio == pytest.approx(ewma_vol_ratio(od.y10_changes, 12))
-    assert base.info["vol_ratio"] == 1.0 and ratio < 0.8
-    # mid-2017: calmer than the 1990-2017 average (ratio ~0.71)
-    assert ratio < 1.0
-    np.testing.assert_array_equal(base.rw_paths, scaled.rw_paths)
-    # narrower by less than the ratio (state, inflation and noise shocks are not scaled)
-    sd_base, sd_scaled = base.paths[:, -1].std(), scaled.paths[:, -1].std()
-    assert ratio * sd_base < sd_scaled < sd_base
 
 
 def test_random_walk_reproduces_the_issue_numbers(data_dir: Path) -> None:
@@ -355,3 +314,36 @@ def test_random_walk_reproduces_the_issue_numbers(data_dir: Path) -> None:
         assert sc.coverage_hits(pit, 0.8).mean() == pytest.approx(c80, abs=0.005)
         assert sc.coverage_hits(pit, 0.95).mean() == pytest.approx(c95, abs=0.005)
         assert np.mean(scores) == pytest.approx(crps, abs=0.005)
+
+
+def test_a_kept_origin_reruns_to_its_summary(data_dir: Path, tmp_path: Path) -> None:
+    # --keep-origins: each origin folder holds scenario.yaml, priors.yaml and the
+    # summary.json of its run; `macrosim run scenario.yaml` gives the same numbers, exactly.
+    from simulator import api
+
+    res = run_backtest(
+        data_dir,
+        priors_path=PRIORS,
+        start="2012-01",
+        end="2012-02",
+        paths=200,
+        workers=1,
+        out_root=tmp_path / "out",
+        keep_origins=True,
+    )
+    assert res.folder is not None
+    kept = sorted((res.folder / "origins").iterdir())
+    assert [p.name for p in kept] == ["2012-01", "2012-02"]
+    for folder in kept:
+        assert {p.name for p in folder.iterdir()} == {
+            "scenario.yaml",
+            "priors.yaml",
+            "summary.json",
+        }
+        rerun = api.run(api.load_scenario(folder / "scenario.yaml"))
+        kept_summary = json.loads((folder / "summary.json").read_text())
+        fresh = json.loads(summary_json_text(rerun.summary))
+        for key in ("levels", "y10_at_horizon", "cut_count", "entry_months"):
+            assert fresh[key] == kept_summary[key], key
+    # nothing left behind but the run folder
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [res.folder.name]

@@ -1,24 +1,35 @@
-"""One origin: the data public then, the mechanical beliefs, and the simulated 10y paths.
+"""One origin: the data public then, its scenario and posterior files, and its run.
 
 Everything read here passes the availability guard: the monthly history through
-:func:`simulator.data.history.monthly_history` and the 2-year yield through
-:func:`simulator.data.loaders.available_on`, both as of the origin's as-of date (the day
-after the origin month's last calendar day, when that month's last close is public).
+:func:`simulator.data.history.monthly_history`, the snapshot through
+:func:`simulator.data.history.snapshot` and the 2-year yield through
+:func:`simulator.data.loaders.available_on`, all as of the origin's as-of date (the
+origin month's last business day, whose Treasury close is public that afternoon).
+
+The forecast is the run of the origin's scenario file (:mod:`simulator.backtest.scenario`)
+by :func:`simulator.api.run`, the entry point of ``macrosim run``: the backtest scores the
+engine users run.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from simulator.backtest.beliefs import BeliefRule, change_pairs, mechanical_beliefs
-from simulator.backtest.forecast import FilterInput, filter_state, simulate_paths
-from simulator.core.policy import sample_placements
-from simulator.data.calendar import fomc_decisions, next_business_day
+from simulator.backtest.beliefs import BeliefInfo, BeliefRule, change_pairs, mechanical_beliefs
+from simulator.backtest.forecast import FilterInput
+from simulator.backtest.scenario import (
+    PRE_RANGE_HALF_WIDTH_PP,
+    OriginSnapshot,
+    origin_scenario_text,
+)
+from simulator.data.calendar import fomc_decisions, month_ends, next_business_day
 from simulator.data.history import monthly_history
+from simulator.data.history import snapshot as history_snapshot
 from simulator.data.loaders import PathLike, available_on, load_series
 from simulator.data.registry import SERIES
 from simulator.model.statespace import INFLATION_TARGET_PP
@@ -29,8 +40,11 @@ __all__ = [
     "OriginData",
     "OriginForecast",
     "as_of_for",
-    "forecast_origin",
+    "forecast_from_run",
     "load_origin",
+    "origin_levels",
+    "run_origin",
+    "write_origin_files",
 ]
 
 MAX_HORIZON = 12
@@ -39,9 +53,14 @@ RW_WINDOW = 120
 
 
 def as_of_for(origin: pd.Timestamp) -> pd.Timestamp:
-    """The as-of date of an origin month: the day after its last calendar day."""
-    end = pd.Timestamp(origin).to_period("M").to_timestamp(how="end").normalize()
-    return end + pd.Timedelta(days=1)
+    """The as-of date of an origin month: its last business day.
+
+    Treasury closes are public the same afternoon (the series registry), so the month's
+    last close is known on that day, the day the origin's run starts from.
+    """
+    month = pd.Timestamp(origin).to_period("M")
+    last = month_ends(month.to_timestamp(how="start"), month.to_timestamp(how="end"))[-1]
+    return pd.Timestamp(last)
 
 
 @dataclass(frozen=True)
@@ -57,9 +76,7 @@ class OriginData:
     filter_input: FilterInput
     pairs: pd.DataFrame
     meeting_months: np.ndarray
-    y10_changes: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    """Monthly changes of the month-end 10y over the fit window, oldest first (for the
-    volatility-scaling ablation)."""
+    snapshot: OriginSnapshot
 
 
 def load_origin(
@@ -117,7 +134,6 @@ def load_origin(
         acm_tp=np.where(np.isfinite(acm), acm, 0.0),
         acm_mask=np.isfinite(acm),
     )
-    dy = np.diff(y)
     end = (origin.to_period("M") + MAX_HORIZON).to_timestamp(how="end")
     meetings = fomc_decisions(origin + pd.Timedelta(days=1), end)
     eff = [pd.Timestamp(next_business_day(m.date)) for m in meetings]
@@ -135,134 +151,152 @@ def load_origin(
         filter_input=fi,
         pairs=pairs,
         meeting_months=month_idx,
-        y10_changes=dy[np.isfinite(dy)],
+        snapshot=origin_snapshot(data_dir, as_of, y0, rate0),
+    )
+
+
+def origin_snapshot(
+    data_dir: PathLike, as_of: pd.Timestamp, y0: float, rate0: float
+) -> OriginSnapshot:
+    """The scenario's snapshot at an origin, from the data public on its as-of date.
+
+    ``y0`` and ``rate0`` are the month-end 10y and policy rate of the fit's history, so
+    the run starts where the filter ends; the data's own snapshot supplies the dates,
+    core PCE, ACM and the 3-month bill.
+    """
+    snap = history_snapshot(data_dir, as_of)
+    if np.isfinite(snap["target_lower"]):
+        lower, upper = float(snap["target_lower"]), float(snap["target_upper"])
+        source = "FRED DFEDTARL/DFEDTARU"
+    else:
+        lower = max(rate0 - PRE_RANGE_HALF_WIDTH_PP, 0.0)
+        upper = lower + 2.0 * PRE_RANGE_HALF_WIDTH_PP
+        source = "FRED DFF (no target range before 2008-12-16), +-12.5bp"
+    bill = available_on(load_series("dgs3mo", data_dir), SERIES["dgs3mo"], as_of).dropna()
+    spread = float(bill.iloc[-1]) - 0.5 * (lower + upper) if len(bill) else 0.0
+    acm_date = snap["acm_tp_date"]
+    return OriginSnapshot(
+        as_of=as_of,
+        y10=y0,
+        y10_date=pd.Timestamp(snap["y10_date"]),
+        target_lower=lower,
+        target_upper=upper,
+        target_date=pd.Timestamp(snap["policy_rate_date"]),
+        target_source=source,
+        core_pce_yoy=float(snap["core_pce_yoy"]),
+        core_pce_month=str(snap["core_pce_month"]),
+        acm_tp=float(snap["acm_tp"]) if acm_date is not None else None,
+        acm_tp_date=pd.Timestamp(acm_date) if acm_date is not None else None,
+        bill_spread_pp=spread,
     )
 
 
 @dataclass(frozen=True)
 class OriginForecast:
-    """Simulated month-end 10y paths (P, 12) for one origin, and what shaped them."""
+    """One origin's forecasts, read from its ``macrosim run`` and the random walk.
+
+    ``paths`` are the engine's month-end 10y closes (P, 12); ``touch[o, h-1]`` the
+    engine's P(touch the origin close + offset o by the end of month h), daily closes;
+    ``summary`` the run's summary.json; ``rw_paths`` the random walk's month ends.
+    """
 
     origin: pd.Timestamp
     y0: float
     rw_sd: float
     paths: np.ndarray
     rw_paths: np.ndarray
+    touch: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    month_end_dates: tuple[pd.Timestamp, ...] = ()
+    summary: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def forecast_origin(
+def origin_levels(
+    od: OriginData, draws: dict[str, np.ndarray], rng: np.random.Generator, *, use_acm: bool
+) -> dict[str, np.ndarray]:
+    """Posterior draws with the random-walk levels moved to the origin (filtered there)."""
+    from dataclasses import replace
+
+    from simulator.model.kalman import levels_at_end
+
+    data = od.filter_input
+    if not use_acm:
+        data = replace(data, acm_mask=np.zeros_like(data.acm_mask))
+    return levels_at_end(draws, data, rng)
+
+
+def write_origin_files(
     od: OriginData,
-    draws: dict[str, np.ndarray],
-    n_paths: int,
+    values: dict[str, np.ndarray],
+    folder: Path,
     *,
-    rng: np.random.Generator,
-    use_acm: bool = True,
-    tp_shock_df: float | None = None,
+    paths: int,
+    seed: int,
+    priors_path: Path,
+    calibration: dict[str, Any],
     rule: BeliefRule | None = None,
-    vol_halflife_months: float | None = None,
-) -> OriginForecast:
-    """Simulate the model's and the random walk's month-end 10y paths from one origin.
-
-    Parameters
-    ----------
-    od : OriginData
-    draws : dict of (D,) arrays
-        Posterior draws of the model parameters (from the last refit on or before).
-    n_paths : int
-    rng : numpy.random.Generator
-        The only source of randomness (shocks drawn here, kernels are deterministic).
-    use_acm : bool
-        Filter the term-premium state with the ACM observations too.
-    tp_shock_df : float, optional
-        Student-t degrees of freedom for the term-premium shocks (rescaled to unit
-        variance, so sigma_tp keeps its meaning); None: Gaussian.
-    rule : BeliefRule, optional
-    vol_halflife_months : float, optional
-        An ablation for volatility regimes: scale the term-premium, neutral-rate and
-        TP-mean shocks by sqrt(EWMA / mean) of the squared monthly 10y changes in the fit
-        window (EWMA half-life in months), held over the horizon. None: no scaling.
-
-    Returns
-    -------
-    OriginForecast
-    """
-    n_draws = int(next(iter(draws.values())).shape[0])
-    state = filter_state(draws, od.filter_input, use_acm=use_acm)
-    pick = rng.permutation(np.arange(n_paths) % n_draws)
-    params = {k: np.asarray(v)[pick] for k, v in draws.items()}
+) -> tuple[Path, BeliefInfo]:
+    """Write ``priors.yaml`` (the origin's posterior) and ``scenario.yaml``; return the latter."""
+    from simulator.model.export import calibrated_priors_text, write_priors_text
 
     beliefs, binfo = mechanical_beliefs(
         od.rate0, od.spread0, od.pairs, int(od.meeting_months.size), rule
     )
-    n_meet = int(od.meeting_months.size)
-    moves = sample_placements(beliefs, rng.random(n_paths), rng.random((n_paths, n_meet)))
-    step = (rule or BeliefRule()).step_pp
-    cuts_by_month = np.zeros((n_paths, MAX_HORIZON))
-    for j, k in enumerate(od.meeting_months):
-        cuts_by_month[:, k - 1] += moves[:, j]
-    floor = (rule or BeliefRule()).floor_pp
-    policy = np.maximum(od.rate0 - step * np.cumsum(cuts_by_month, axis=1), floor)
-    # The cap keeps every path at or above the floor; np.maximum only guards the
-    # pre-2008 DFF origins whose month-end print sits a hair under a 25bp grid.
-    policy = np.where(od.rate0 < floor, od.rate0, policy)
-
-    lag = state.pce_lag
-    if tp_shock_df is None:
-        u = rng.standard_normal((n_paths, MAX_HORIZON))
-    else:
-        nu = float(tp_shock_df)
-        u = rng.standard_t(nu, (n_paths, MAX_HORIZON)) * np.sqrt((nu - 2.0) / nu)
-    # drawn in this order (state, inflation, walks, noise): the order is the stream
-    z = rng.standard_normal((n_paths, 3))
-    e = rng.standard_normal((n_paths, lag + MAX_HORIZON))
-    eta = rng.standard_normal((n_paths, MAX_HORIZON, 2))
-    v = rng.standard_normal((n_paths, MAX_HORIZON))
-    vol_ratio = 1.0
-    if vol_halflife_months is not None:
-        vol_ratio = ewma_vol_ratio(od.y10_changes, vol_halflife_months)
-        u = u * vol_ratio
-        eta = eta * vol_ratio
-    paths = simulate_paths(
-        params,
-        state,
-        pick,
-        policy,
-        z_state=z,
-        e_inflation=e,
-        u_term_premium=u,
-        eta_neutral=eta,
-        v_noise=v,
+    write_priors_text(
+        calibrated_priors_text(
+            values,
+            priors_path,
+            as_of=od.as_of.date(),
+            fit_start=calibration["fit_start"],
+            data_sha256=calibration["data_sha256"],
+            command=calibration["command"],
+            diagnostics=calibration["diagnostics"],
+            description=f"Backtest origin {od.origin:%Y-%m}: the refit's posterior, with "
+            "the neutral-rate and term-premium levels filtered to the origin.",
+        ),
+        folder / "priors.yaml",
     )
+    text = origin_scenario_text(
+        od.snapshot,
+        beliefs,
+        name=f"origin-{od.origin:%Y-%m}",
+        paths=paths,
+        seed=seed,
+        note=f"Expected policy change over 12 months {binfo.expected_change_pp:+.2f}pp.",
+    )
+    scenario = folder / "scenario.yaml"
+    scenario.write_text(text, encoding="utf-8")
+    return scenario, binfo
+
+
+def run_origin(scenario: Path, paths: int) -> Any:
+    """The origin's run: ``macrosim run scenario.yaml`` in one thread, keeping every path."""
+    from simulator import api
+
+    return api.run(api.load_scenario(scenario), threads=1, sample_paths=paths)
+
+
+def forecast_from_run(
+    od: OriginData, result: Any, rng: np.random.Generator, info: dict[str, Any]
+) -> OriginForecast:
+    """Month-end paths and touch probabilities from a run, and the random walk's paths."""
+    ds = result.dataset
+    dates = pd.DatetimeIndex(ds["date"].values)
+    months = dates.to_period("M")
+    origin_month = od.origin.to_period("M")
+    idx = [int(np.flatnonzero(months == origin_month + h)[-1]) for h in range(1, MAX_HORIZON + 1)]
+    paths = np.asarray(ds["y10_paths"].values[:, idx], dtype=np.float64)
+    touch = np.asarray(ds["p_touch"].values[:, idx], dtype=np.float64)
+    n_paths = paths.shape[0]
     rw = od.y0 + od.rw_sd * np.cumsum(rng.standard_normal((n_paths, MAX_HORIZON)), axis=1)
-    info = {
-        "rate0": od.rate0,
-        "spread0": od.spread0,
-        "expected_cuts_12m": binfo.expected_cuts,
-        "belief_expected_change_pp": binfo.expected_change_pp,
-        "belief_tilt": binfo.tilt,
-        "meetings": n_meet,
-        "pce_lag": lag,
-        "tp_state_mean": float(np.mean(state.mean[:, 0])),
-        "neutral_state_mean": float(np.mean(state.mean[:, 2])),
-        "policy_change_12m_mean": float(np.mean(policy[:, -1] - od.rate0)),
-        "vol_ratio": vol_ratio,
-    }
     return OriginForecast(
-        origin=od.origin, y0=od.y0, rw_sd=od.rw_sd, paths=paths, rw_paths=rw, info=info
+        origin=od.origin,
+        y0=od.y0,
+        rw_sd=od.rw_sd,
+        paths=paths,
+        rw_paths=rw,
+        touch=touch,
+        month_end_dates=tuple(dates[idx]),
+        summary=result.summary,
+        info=info,
     )
-
-
-def ewma_vol_ratio(changes: np.ndarray, halflife_months: float) -> float:
-    """sqrt(EWMA of squared changes / their plain mean): recent volatility vs the window's.
-
-    Examples
-    --------
-    >>> round(ewma_vol_ratio(np.r_[np.ones(100), 2 * np.ones(100)], 6.0), 2)
-    1.26
-    """
-    d2 = np.asarray(changes, dtype=np.float64) ** 2
-    if d2.size == 0:
-        return 1.0
-    w = 0.5 ** (np.arange(d2.size)[::-1] / float(halflife_months))
-    return float(np.sqrt(np.dot(w, d2) / w.sum() / d2.mean()))

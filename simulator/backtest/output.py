@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,8 @@ def write_backtest(result: BacktestResult, root: Path) -> Path:
     rf = run_folder(root.parent, root.name, run_id)
     with rf as folder:
         (folder / "backtest.json").write_text(to_json(doc), encoding="utf-8")
+        if result.origins_dir is not None:
+            shutil.move(str(result.origins_dir), folder / "origins")
         score_table(doc).to_csv(folder / "scores.csv", index=False, float_format="%.6g")
         result.forecasts.to_csv(folder / "forecasts.csv", index=False, float_format="%.6g")
         result.events.to_csv(folder / "events.csv", index=False, float_format="%.6g")

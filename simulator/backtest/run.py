@@ -17,6 +17,8 @@ import multiprocessing as mp
 import os
 import platform
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -32,9 +34,13 @@ from simulator.backtest.beliefs import BeliefRule
 from simulator.backtest.fitting import laplace_fit
 from simulator.backtest.origin import (
     MAX_HORIZON,
+    OriginData,
     OriginForecast,
-    forecast_origin,
+    forecast_from_run,
     load_origin,
+    origin_levels,
+    run_origin,
+    write_origin_files,
 )
 from simulator.data.history import monthly_history
 from simulator.data.loaders import PathLike, data_sha256, load_series
@@ -54,6 +60,17 @@ EVENTS = {
     "touch_1pp_below_12m": "some month-end close within 12 months 1pp or more below",
 }
 """The scored events (the columns ``<name>_prob``/``<name>_outcome``) and their descriptions."""
+BACKTEST_SERIES = (
+    "dgs10",
+    "dgs2",
+    "dgs3mo",
+    "dff",
+    "target_upper",
+    "target_lower",
+    "core_pce",
+    "acm_tp10",
+)
+"""The series a backtest reads (its provenance hash)."""
 MIN_FIT_MONTHS = 24
 """Months of history an origin needs in its fit window (the belief rule's tilt minimum)."""
 QUANTILES = (0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975)
@@ -73,12 +90,6 @@ class ForecastOptions:
         refit) or the model module's NUTS fit (``fit_history``, cached; minutes a refit).
     use_acm : bool
         Fit and filter with the ACM term premium (default True, as the fit does).
-    tp_shock_df : float or None
-        Student-t degrees of freedom of the term-premium shocks (unit variance); None
-        (default): Gaussian, as the engine simulates.
-    vol_halflife_months : float or None
-        Ablation: scale the 10y shocks by recent (EWMA, this half-life) over fit-window
-        volatility of monthly 10y changes; None (default): constant volatility, as fitted.
     n_draws : int
         Posterior draws per refit.
     fit_start : str
@@ -87,8 +98,6 @@ class ForecastOptions:
 
     fitter: Fitter = "laplace"
     use_acm: bool = True
-    tp_shock_df: float | None = None
-    vol_halflife_months: float | None = None
     n_draws: int = 400
     fit_start: str = "1990-01"
 
@@ -103,6 +112,8 @@ class BacktestResult:
     timings: dict[str, float]
     folder: Path | None = None
     fits: list[dict[str, Any]] = field(default_factory=list)
+    origins_dir: Path | None = None
+    """Staging folder of the kept origins (moved into ``folder/origins`` when written)."""
 
 
 def _month_end(value: str | pd.Timestamp) -> pd.Timestamp:
@@ -170,6 +181,12 @@ def _origins(
     return [o for o in origins if o <= last_scorable]
 
 
+def origin_seed(seed: int, index: int) -> int:
+    """The ``simulation.seed`` of origin ``index``'s scenario, from the master seed."""
+    state = np.random.SeedSequence(seed, spawn_key=(2, index)).generate_state(2, np.uint32)
+    return int(state[0]) << 31 | int(state[1]) >> 1
+
+
 def _block_task(
     data_dir: str,
     priors_path: str,
@@ -180,8 +197,14 @@ def _block_task(
     options: ForecastOptions,
     n_paths: int,
     seed: int,
+    calibration: dict[str, Any],
+    origins_dir: str | None,
 ) -> tuple[list[OriginForecast], dict[str, Any]]:
-    """Refit on the first origin's history (unless draws are given), forecast each origin."""
+    """Refit on the first origin's history (unless draws are given), then run each origin.
+
+    Each origin is a scenario file plus its posterior (:mod:`simulator.backtest.scenario`)
+    run by ``api.run``; the files are kept under ``origins_dir/<YYYY-MM>/`` when given.
+    """
     from simulator.config import load_priors
 
     t0 = time.perf_counter()
@@ -198,23 +221,70 @@ def _block_task(
     else:
         fit_info.update(method="nuts", mode={k: float(np.mean(v)) for k, v in draws.items()})
     fit_info["fit_seconds"] = time.perf_counter() - t0
-    out = []
-    for i, od in enumerate(datas):
-        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2, first_index + i)))
-        out.append(
-            forecast_origin(
-                od,
-                draws,
-                n_paths,
-                rng=rng,
-                use_acm=options.use_acm,
-                tp_shock_df=options.tp_shock_df,
-                vol_halflife_months=options.vol_halflife_months,
-                rule=BeliefRule(),
-            )
+    out = [
+        _origin_task(
+            od,
+            draws,
+            first_index + i,
+            options,
+            n_paths,
+            seed,
+            priors_path,
+            calibration,
+            origins_dir,
         )
+        for i, od in enumerate(datas)
+    ]
     fit_info["seconds"] = time.perf_counter() - t0
     return out, fit_info
+
+
+def _origin_task(
+    od: OriginData,
+    draws: dict[str, np.ndarray],
+    index: int,
+    options: ForecastOptions,
+    n_paths: int,
+    seed: int,
+    priors_path: str,
+    calibration: dict[str, Any],
+    origins_dir: str | None,
+) -> OriginForecast:
+    """Filter the draws to the origin, write its files, run it, read the forecasts."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(3, index)))
+    values = origin_levels(od, draws, rng, use_acm=options.use_acm)
+    with tempfile.TemporaryDirectory(prefix="macrosim-origin-") as tmp:
+        folder = Path(origins_dir) / f"{od.origin:%Y-%m}" if origins_dir else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        scenario, binfo = write_origin_files(
+            od,
+            values,
+            folder,
+            paths=n_paths,
+            seed=origin_seed(seed, index),
+            priors_path=Path(priors_path),
+            calibration=calibration,
+            rule=BeliefRule(),
+        )
+        result = run_origin(scenario, n_paths)
+        if origins_dir:
+            from simulator.report.summary import summary_json_text
+
+            (folder / "summary.json").write_text(summary_json_text(result.summary))
+    info = {
+        "rate0": od.rate0,
+        "spread0": od.spread0,
+        "expected_cuts_12m": binfo.expected_cuts,
+        "belief_expected_change_pp": binfo.expected_change_pp,
+        "belief_tilt": binfo.tilt,
+        "meetings": int(od.meeting_months.size),
+        "pce_lag": od.filter_input.pce_lag,
+        "neutral_state_mean": float(np.mean(values["neutral_rate_pp"])),
+        "tp_mean_state_mean": float(np.mean(values["term_premium_mean_pp"])),
+        "run_seed": origin_seed(seed, index),
+    }
+    rng_rw = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2, index)))
+    return forecast_from_run(od, result, rng_rw, info)
 
 
 def _nuts_draws(
@@ -269,6 +339,39 @@ def _run_on_dask(
     return by_block
 
 
+def _execute(
+    args: list[tuple[Any, ...]],
+    n_origins: int,
+    n_workers: int,
+    scheduler: str | None,
+    say: Progress,
+) -> tuple[list[OriginForecast], list[dict[str, Any]]]:
+    """Run the refit blocks (Dask, in process, or a spawn process pool); block order kept."""
+    by_block: dict[int, BlockResult] = {}
+
+    def done(b: int, res: BlockResult) -> None:
+        by_block[b] = res
+        say("origins", sum(len(v[0]) for v in by_block.values()), n_origins)
+
+    if scheduler is not None:
+        by_block = _run_on_dask(scheduler, args, lambda d: say("origins", d, n_origins))
+    elif n_workers == 1:
+        for a in args:
+            done(a[2], _block_task(*a))
+    else:
+        ctx = mp.get_context("spawn")
+        with cf.ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
+            futures = {pool.submit(_block_task, *a): a[2] for a in args}
+            for fut in cf.as_completed(futures):
+                done(futures[fut], fut.result())
+    results: list[OriginForecast] = []
+    fits: list[dict[str, Any]] = []
+    for b in sorted(by_block):
+        results += by_block[b][0]
+        fits.append(by_block[b][1])
+    return results, fits
+
+
 def run_backtest(
     data_dir: PathLike,
     *,
@@ -285,6 +388,7 @@ def run_backtest(
     workers: int | None = None,
     options: ForecastOptions | None = None,
     scheduler: str | None = None,
+    keep_origins: bool = False,
 ) -> BacktestResult:
     """Rolling-origin backtest of macrosim against the random walk (docs/backtest.md).
 
@@ -317,6 +421,10 @@ def run_backtest(
         A Dask scheduler address (``tcp://host:8786``): run the refit blocks there instead
         of on the local process pool (``workers`` is then ignored). Needs the
         ``distributed`` extra; workers must see the data folder and priors file.
+    keep_origins : bool
+        Keep each origin's ``scenario.yaml``, ``priors.yaml`` and ``summary.json`` under
+        ``backtest-<id>/origins/<YYYY-MM>/`` (needs ``out_root``): ``macrosim run`` of a
+        kept scenario reproduces its summary.json.
 
     Returns
     -------
@@ -354,8 +462,20 @@ def run_backtest(
     t_fit = time.perf_counter()
 
     n_workers = max(1, workers or os.cpu_count() or 1)
-    results: list[OriginForecast] = []
-    fits: list[dict[str, Any]] = []
+    data_hash = data_sha256(data_dir, list(BACKTEST_SERIES))
+    calibration = {
+        "fit_start": options.fit_start,
+        "data_sha256": data_hash,
+        "command": f"macrosim backtest {data_dir} --start {start} --end {end} "
+        f"--paths {paths} --seed {seed} --refit-every {refit_every} --keep-origins",
+        "diagnostics": {"laplace": 1.0 if options.fitter == "laplace" else 0.0},
+    }
+    if keep_origins and out_root is None:
+        raise ValueError("--keep-origins needs an output folder (--out)")
+    staging = None
+    if keep_origins:
+        Path(out_root).mkdir(parents=True, exist_ok=True)  # type: ignore[arg-type]
+        staging = Path(tempfile.mkdtemp(prefix=".backtest-origins-", dir=out_root))
     args = [
         (
             str(data_dir),
@@ -367,32 +487,18 @@ def run_backtest(
             options,
             paths,
             seed,
+            calibration,
+            str(staging) if staging else None,
         )
         for b, block in enumerate(blocks)
     ]
     say("origins", 0, len(origins))
-    if scheduler is not None:
-        by_block = _run_on_dask(scheduler, args, lambda done: say("origins", done, len(origins)))
-        for b in range(len(blocks)):
-            results += by_block[b][0]
-            fits.append(by_block[b][1])
-    elif n_workers == 1:
-        for a in args:
-            out, info = _block_task(*a)
-            results += out
-            fits.append(info)
-            say("origins", len(results), len(origins))
-    else:
-        ctx = mp.get_context("spawn")
-        with cf.ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
-            futures = {pool.submit(_block_task, *a): a[2] for a in args}
-            by_block = {}
-            for fut in cf.as_completed(futures):
-                by_block[futures[fut]] = fut.result()
-                say("origins", sum(len(v[0]) for v in by_block.values()), len(origins))
-        for b in range(len(blocks)):
-            results += by_block[b][0]
-            fits.append(by_block[b][1])
+    try:
+        results, fits = _execute(args, len(origins), n_workers, scheduler, say)
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
     t_sim = time.perf_counter()
 
     forecasts, events = forecast_tables(results, realised, hs)
@@ -407,14 +513,12 @@ def run_backtest(
         "priors": str(priors_path),
         "options": asdict(options),
         "belief_rule": asdict(BeliefRule()),
-        "as_of_rule": "day after the origin month's last calendar day",
+        "as_of_rule": "the origin month's last business day (Treasury closes: same day)",
+        "forecaster": "macrosim run of each origin's scenario.yaml (daily engine)",
     }
     summary["provenance"] = {
         "version": __version__,
-        "data_sha256": data_sha256(
-            data_dir,
-            ["dgs10", "dgs2", "dff", "target_upper", "target_lower", "core_pce", "acm_tp10"],
-        ),
+        "data_sha256": data_hash,
         "data_to": f"{realised.dropna().index[-1]:%Y-%m-%d}",
     }
     timings = {
@@ -424,12 +528,21 @@ def run_backtest(
         "workers": float(n_workers) if scheduler is None else float("nan"),
     }
     result = BacktestResult(
-        summary=summary, forecasts=forecasts, events=events, timings=timings, fits=fits
+        summary=summary,
+        forecasts=forecasts,
+        events=events,
+        timings=timings,
+        fits=fits,
+        origins_dir=staging,
     )
     if out_root is not None:
         from simulator.backtest.output import write_backtest
 
-        result.folder = write_backtest(result, Path(out_root))
+        try:
+            result.folder = write_backtest(result, Path(out_root))
+        finally:
+            if staging is not None and staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
     timings["total_s"] = time.perf_counter() - t_start
     return result
 

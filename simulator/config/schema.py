@@ -543,7 +543,7 @@ def _check_probabilities(value: dict[int, float], what: str) -> dict[int, float]
 class CutView(Strict):
     """A distribution of the net number of 25bp Fed cuts over the window, and their timing."""
 
-    cut_count: dict[Annotated[int, Field(ge=-16, le=16)], Probability] = Field(
+    cut_count: dict[Annotated[int, Field(ge=-32, le=32)], Probability] = Field(
         description=(
             "probability of each net count of 25bp cuts over the whole window "
             "(negative = hikes); must sum to 1"
@@ -580,7 +580,7 @@ class CutView(Strict):
 class MarketView(Strict):
     """What the market prices (the as-of 10y already reflects it). Default: the view."""
 
-    cut_count: dict[Annotated[int, Field(ge=-16, le=16)], Probability] | None = Field(
+    cut_count: dict[Annotated[int, Field(ge=-32, le=32)], Probability] | None = Field(
         default=None,
         description="the market's cut-count distribution (default: the view's)",
         json_schema_extra=_INT_KEYS,

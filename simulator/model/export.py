@@ -118,14 +118,46 @@ def export_priors(
     Path
         ``out_path``.
     """
-    source = load_priors(source_priors_path).config
-    out = Path(out_path)
-    as_of_date = dt.date.fromisoformat(str(as_of))
     # levels (n*, mu_tp) at the as-of, where a simulation from this file starts
     assert fit_result.draws_as_of is not None
-    values = fit_result.draws_as_of.values
+    text = calibrated_priors_text(
+        fit_result.draws_as_of.values,
+        source_priors_path,
+        as_of=as_of,
+        fit_start=fit_start,
+        data_sha256=data_sha256,
+        command=command,
+        diagnostics={k: float(cast(float, v)) for k, v in fit_result.diagnostics.items()},
+    )
+    return write_priors_text(text, out_path)
+
+
+def calibrated_priors_text(
+    values: dict[str, np.ndarray],
+    source_priors_path: str | Path,
+    *,
+    as_of: str | dt.date,
+    fit_start: str,
+    data_sha256: str,
+    command: str,
+    diagnostics: dict[str, float],
+    description: str | None = None,
+) -> str:
+    """A calibrated priors file (YAML text) from posterior draws at the as-of.
+
+    Marginals are moment-matched per parameter; the joint block holds the mean and
+    covariance of the draws on the unconstrained scale, from which runs draw. Parameters
+    Fixed in the source priors stay Fixed. ``values`` carry the random-walk levels at the
+    as-of (:func:`simulator.model.kalman.levels_at_end`), where a run starts.
+    """
+    source = load_priors(source_priors_path).config
+    as_of_date = dt.date.fromisoformat(str(as_of))
     fitted = [name for name, prior in source.parameters.items() if not isinstance(prior, Fixed)]
-    diag = {k: float(cast(float, v)) for k, v in fit_result.diagnostics.items()}
+    about = description or (
+        f"Posterior of the dynamics fitted to US month-end history {fit_start} to as-of "
+        f"{as_of_date},\n  starting from {Path(source_priors_path).name}; marginals "
+        "moment-matched, correlations in the joint block."
+    )
     lines = [
         SCHEMA_LINE,
         f"# Calibrated dynamics priors: the posterior of a fit to month-end history from "
@@ -134,17 +166,14 @@ def export_priors(
         f"#   {command}",
         "kind: priors",
         "description: >-",
-        f"  Posterior of the dynamics fitted to US month-end history {fit_start} to as-of "
-        f"{as_of_date},",
-        f"  starting from {Path(source_priors_path).name}; marginals moment-matched, "
-        "correlations in the joint block.",
+        f"  {about}",
         "calibrated:",
         f"  as_of: {json.dumps(as_of_date.isoformat())}",
         f"  fit_start: {json.dumps(fit_start)}",
         f"  data_sha256: {json.dumps(data_sha256)}",
         f"  source_priors: {json.dumps(str(source_priors_path))}",
         f"  command: {json.dumps(command)}",
-        "  diagnostics: {" + ", ".join(f"{k}: {_num(v, 6)}" for k, v in diag.items()) + "}",
+        "  diagnostics: {" + ", ".join(f"{k}: {_num(v, 6)}" for k, v in diagnostics.items()) + "}",
         "parameters:",
     ]
     for name, prior in source.parameters.items():
@@ -154,18 +183,20 @@ def export_priors(
             lines.append(f"  {name}: {_flow(fitted_marginal(name, values[name], prior))}")
     if len(fitted) >= 2:
         z = np.column_stack([to_unconstrained(n, values[n]) for n in fitted])
-        mean = z.mean(axis=0)
         cov = np.cov(z, rowvar=False)
-        cov = 0.5 * (cov + cov.T)
         lines += [
             "joint:",
             "  parameters: [" + ", ".join(fitted) + "]",
-            "  mean: [" + ", ".join(_num(v) for v in mean) + "]",
+            "  mean: [" + ", ".join(_num(v) for v in z.mean(axis=0)) + "]",
             "  covariance:",
         ]
-        lines += ["    - [" + ", ".join(_num(v) for v in row) + "]" for row in cov]
-    text = "\n".join(lines) + "\n"
+        lines += ["    - [" + ", ".join(_num(v) for v in row) + "]" for row in 0.5 * (cov + cov.T)]
+    return "\n".join(lines) + "\n"
 
+
+def write_priors_text(text: str, out_path: str | Path) -> Path:
+    """Write a priors file atomically, once it validates (ConfigError otherwise)."""
+    out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".yaml", dir=out.parent)
     tmp = Path(tmp_name)
