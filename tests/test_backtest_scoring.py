@@ -1,12 +1,13 @@
 """Scorers of the daily backtest: Diebold-Mariano, touch events, hold-h bond returns.
 
-Pure functions on hand-made series and seeded toys calibrated by construction; no data
-folder needed.
+Pure functions on hand-made series and seeded toys calibrated by construction; one test
+reads the H.15 file from ``$DATA`` and skips without it.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ import pytest
 from simulator.backtest import outcomes as oc
 from simulator.backtest import scores as sc
 from simulator.core.bonds import dirty_price
+from simulator.data.loaders import load_series
 
 ORIGIN = pd.Timestamp("2020-01-31")
 
@@ -269,3 +271,36 @@ def test_a_calibrated_return_forecaster_covers_80_percent() -> None:
     # Missing outcomes are dropped.
     realised[:10] = np.nan
     assert sc.return_scores(pred, realised, wide)["n"] == n - 10
+
+
+def test_a_coupon_paid_on_the_exit_day_is_not_reinvested() -> None:
+    # h = 6 from 2020-01-31: exit Fri 2020-07-31, the coupon date itself, so the growth
+    # factor is 1 whatever the bill (zero days of reinvestment).
+    y10, bill = _hand_made_hold()
+    got = oc.realised_hold_return(y10, bill, ORIGIN, 6)
+    flat = oc.model_hold_returns(2.0, np.array([2.0]), ORIGIN, pd.Timestamp("2020-07-31"), 9.0)
+    assert got == pytest.approx(flat[0], rel=1e-12)
+    assert got == pytest.approx(0.01, rel=1e-12)  # par bond, one full coupon period: c/2
+
+
+def test_outcomes_on_the_h15_file(data_dir: Path) -> None:
+    y10 = load_series("dgs10", data_dir)
+    bill = load_series("dgs3mo", data_dir)
+    y0 = float(y10.loc[:ORIGIN].dropna().iloc[-1])  # 1.51 on 2020-01-31
+    flags = oc.touch_outcomes(y10, ORIGIN, y0, (-1.0, -0.5), (1, 3, 12))
+    window = y10.loc["2020-02-01":"2021-01-31"]
+    # The rule by hand on the file: the lowest close of each window against the levels.
+    for j, end in enumerate(("2020-02-29", "2020-04-30", "2021-01-31")):
+        low = float(window.loc[:end].min())
+        assert flags[0, j] == float(low <= y0 - 1.0 + 1e-9)
+        assert flags[1, j] == float(low <= y0 - 0.5 + 1e-9)
+    # Realised return equals the model maths at the realised exit yield when no coupon
+    # needs reinvesting (3 months: none paid).
+    exit_date = oc.hold_exit_date(y10, ORIGIN, 3)
+    assert exit_date is not None
+    model = oc.model_hold_returns(y0, np.array([y10.loc[exit_date]]), ORIGIN, exit_date, 1.0)
+    assert oc.realised_hold_return(y10, bill, ORIGIN, 3) == pytest.approx(model[0], rel=1e-12)
+    # The file ends 2026-01-20: a window to 2026-01-31 is not covered.
+    last = pd.Timestamp("2025-12-31")
+    assert np.all(np.isnan(oc.touch_outcomes(y10, last, 4.0)))
+    assert math.isnan(oc.realised_hold_return(y10, bill, last, 1))

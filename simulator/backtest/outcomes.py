@@ -1,6 +1,6 @@
 r"""Realised outcomes and random-walk benchmarks for the daily backtest (touch and hold).
 
-Window rule (docs/backtest.md; origins are month ends). For an origin date ``t0`` and a
+Window rule (origins are month ends). For an origin date ``t0`` and a
 horizon of ``h`` months the window is the set of business-day closes dated
 
     t0 < date <= window_end(t0, h) = last calendar day of month(t0) + h
@@ -292,16 +292,16 @@ def _bill_growth(
     bill_closes: pd.Series, coupon_dates: NDArray[np.datetime64], exit_date: pd.Timestamp
 ) -> FloatArray:
     """Daily act/360 growth of one unit from each coupon date to exit at the bill's closes."""
-    days = pd.date_range(pd.Timestamp(coupon_dates.min()), exit_date, inclusive="left")
+    coupons = np.asarray(coupon_dates, dtype="datetime64[D]")
+    first = coupons.min()
+    # Calendar days first .. exit - 1 (none when the only coupon is paid on the exit day).
+    days = pd.date_range(pd.Timestamp(first), exit_date, inclusive="left")
     bill = bill_closes.dropna()
     rates = bill.reindex(bill.index.union(days)).ffill().reindex(days).to_numpy(np.float64)
     log_growth = np.log1p(rates / (100.0 * _DAYS_PER_YEAR_MONEY_MARKET))
-    # growth from day k to exit = exp(sum of log growth over days k..exit-1)
+    # Growth from day k to exit = exp(sum of the log growth of days k .. exit - 1).
     tail = np.concatenate([np.cumsum(log_growth[::-1])[::-1], [0.0]])
-    start = (np.asarray(coupon_dates, "datetime64[D]") - np.datetime64(days[0].date(), "D")).astype(
-        np.int64
-    )
-    return np.asarray(np.exp(tail[start]), dtype=np.float64)
+    return np.asarray(np.exp(tail[(coupons - first).astype(np.int64)]), dtype=np.float64)
 
 
 def realised_hold_return(
