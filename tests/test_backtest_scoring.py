@@ -200,8 +200,9 @@ def test_touch_scores_penalise_an_overconfident_forecaster() -> None:
     truth = rng.uniform(0.1, 0.9, 4000)
     o = (rng.random(4000) < truth).astype(float)
     sharp = np.where(truth > 0.5, 0.99, 0.01)
-    out = sc.touch_scores(sharp, o, truth)
+    out = sc.touch_scores(sharp, o, truth, horizon=1)
     assert out["brier"] > out["brier_rw"]
+    assert out["dm"]["stat"] > 0 and out["dm"]["pvalue"] < 1e-6
     assert out["base_rate"] == pytest.approx(o.mean())
 
 
@@ -262,12 +263,15 @@ def test_a_calibrated_return_forecaster_covers_80_percent() -> None:
         ]
     )
     wide = [oc.rw_hold_returns(y, 3 * s, h, ORIGIN, exit_date, 1.5) for y in y0]
-    out = sc.return_scores(pred, realised, wide)
+    out = sc.return_scores(pred, realised, wide, horizon=1)
     # Coverage of a calibrated 80% band: binomial SE sqrt(0.8 * 0.2 / 1000) = 0.0126;
     # 4 SE = 0.05.
     assert out["n"] == n and abs(out["coverage_80"] - 0.8) < 0.05
     # A forecast three times too wide has a clearly higher CRPS (about 1.5 times here).
-    assert out["crps"] < out["crps_rw"]
+    assert out["crps"] < out["crps_rw"] and out["dm_pvalue"] < 1e-6
+    # Independent origins, calibrated band: the coverage test's p-value is not tiny (it
+    # is uniform under H0; below 1e-4 once in 10,000 runs).
+    assert out["coverage_80_pvalue"] > 1e-4
     # Missing outcomes are dropped.
     realised[:10] = np.nan
     assert sc.return_scores(pred, realised, wide)["n"] == n - 10

@@ -301,18 +301,35 @@ def dm_test(loss_model: ArrayLike, loss_benchmark: ArrayLike, horizon: int) -> d
 
 
 def touch_scores(
-    probs: ArrayLike, outcomes: ArrayLike, rw_probs: ArrayLike, bins: int = 10
+    probs: ArrayLike,
+    outcomes: ArrayLike,
+    rw_probs: ArrayLike,
+    bins: int = 10,
+    horizon: int | None = None,
 ) -> dict[str, object]:
     """Brier scores of touch probabilities against 0/1 outcomes, model and random walk.
 
     Entries where the outcome, the model's or the random walk's probability is NaN (a
     window the data do not cover) are dropped; inputs of any one shape are flattened.
 
+    Parameters
+    ----------
+    probs, outcomes, rw_probs : array_like
+        Model probabilities, 0/1 outcomes (NaN: not covered) and the random walk's
+        probabilities, one shape.
+    bins : int, default 10
+        Bins of the reliability table.
+    horizon : int, optional
+        Window length in months. When given, the inputs must be 1-d in origin order and
+        ``dm`` adds :func:`dm_test` of the per-origin Brier losses, model against random
+        walk.
+
     Returns
     -------
     dict
         ``brier``, ``brier_rw`` (:func:`brier_score`), ``base_rate`` (share of touches),
-        ``n`` and ``reliability`` (:func:`reliability_table` of the model).
+        ``n``, ``reliability`` (:func:`reliability_table` of the model) and, with a
+        ``horizon``, ``dm``.
 
     Examples
     --------
@@ -326,19 +343,23 @@ def touch_scores(
     keep = np.isfinite(p) & np.isfinite(o) & np.isfinite(q)
     p, o, q = p[keep], o[keep], q[keep]
     n = int(keep.sum())
-    return {
+    out: dict[str, object] = {
         "brier": brier_score(p, o) if n else float("nan"),
         "brier_rw": brier_score(q, o) if n else float("nan"),
         "base_rate": float(o.mean()) if n else float("nan"),
         "n": n,
         "reliability": reliability_table(p, o, bins),
     }
+    if horizon is not None:
+        out["dm"] = dm_test((p - o) ** 2, (q - o) ** 2, horizon)
+    return out
 
 
 def return_scores(
     pred_samples: Sequence[ArrayLike] | FloatArray,
     realised: ArrayLike,
     rw_samples: Sequence[ArrayLike] | FloatArray,
+    horizon: int | None = None,
 ) -> dict[str, float]:
     """Coverage of the central 80% band and CRPS of sampled forecasts of a return.
 
@@ -348,14 +369,18 @@ def return_scores(
         Per origin, the model's and the random walk's samples (lengths may differ
         between origins: each row is scored on its own).
     realised : array_like
-        Realised values, shape ``(n,)``; NaN rows are dropped.
+        Realised values, shape ``(n,)``, in origin order; NaN rows are dropped.
+    horizon : int, optional
+        Holding period in months; when given, adds the HAC tests for overlapping
+        forecasts: ``coverage_80_pvalue`` (:func:`coverage_pvalue`) and ``dm_stat``,
+        ``dm_pvalue`` (:func:`dm_test` of the per-origin CRPS, model against random walk).
 
     Returns
     -------
     dict
         ``coverage_80`` (hit rate of the central 80% band, from the sample PIT and
-        :func:`coverage_hits`),
-        ``crps``, ``crps_rw`` (means, in the values' unit) and ``n``.
+        :func:`coverage_hits`), ``crps``, ``crps_rw`` (means, in the values' unit), ``n``
+        and, with a ``horizon``, the three test entries above.
 
     Examples
     --------
@@ -372,9 +397,15 @@ def return_scores(
     crps_rw = [float(crps_sample(y[i], rw_samples[i])) for i in rows]
     n = len(rows)
     nan = float("nan")
-    return {
-        "coverage_80": float(np.mean(coverage_hits(pit, 0.8))) if n else nan,
+    hits = coverage_hits(pit, 0.8)
+    out = {
+        "coverage_80": float(np.mean(hits)) if n else nan,
         "crps": float(np.mean(crps)) if n else nan,
         "crps_rw": float(np.mean(crps_rw)) if n else nan,
         "n": n,
     }
+    if horizon is not None:
+        dm = dm_test(crps, crps_rw, horizon)
+        out["coverage_80_pvalue"] = coverage_pvalue(hits, 0.8, horizon)
+        out["dm_stat"], out["dm_pvalue"] = dm["stat"], dm["pvalue"]
+    return out
