@@ -15,6 +15,7 @@ O(m log m); "fair" took minutes for 300 x 2000), ``crps_normal`` for the random 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import scoringrules as sr
@@ -29,6 +30,7 @@ __all__ = [
     "coverage_pvalue",
     "crps_normal",
     "crps_sample",
+    "dm_test",
     "fixed_b_factor",
     "hac_lags",
     "hac_variance",
@@ -36,6 +38,8 @@ __all__ = [
     "pit_histogram",
     "pit_uniformity_pvalue",
     "reliability_table",
+    "return_scores",
+    "touch_scores",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -243,3 +247,165 @@ def reliability_table(
             }
         )
     return rows
+
+
+def dm_test(loss_model: ArrayLike, loss_benchmark: ArrayLike, horizon: int) -> dict[str, float]:
+    r"""Diebold-Mariano test of equal expected loss, HAC as in :func:`coverage_pvalue`.
+
+    ::
+
+        d_t = loss_model_t - loss_benchmark_t,   stat = mean(d) / sqrt(V_NW(d))
+        pvalue = 2 (1 - Phi(|stat| / k_fixed_b))
+
+    ``V_NW`` is the Bartlett long-run variance of the mean (:func:`hac_variance`) with
+    :func:`hac_lags` ``(n, horizon)`` lags, for the overlap of h-month forecasts made
+    monthly; ``k_fixed_b`` is :func:`fixed_b_factor`. Pairs with a NaN are dropped.
+
+    Parameters
+    ----------
+    loss_model, loss_benchmark : array_like
+        Losses per origin (e.g. CRPS or squared error), shape ``(n,)``, in time order.
+    horizon : int
+        Forecast horizon in months (sets the HAC lags).
+
+    Returns
+    -------
+    dict
+        ``stat`` (negative: the model's loss is lower), ``pvalue`` (two-sided),
+        ``mean_diff`` (mean of d, in the losses' unit) and ``n``; NaN below 3 pairs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> out = dm_test(rng.random(200), rng.random(200) + 0.5, 1)
+    >>> out["stat"] < 0 and out["pvalue"] < 1e-6
+    True
+    """
+    a = np.asarray(loss_model, dtype=np.float64)
+    b = np.asarray(loss_benchmark, dtype=np.float64)
+    d = (a - b)[np.isfinite(a) & np.isfinite(b)]
+    n = d.size
+    if n < 3:
+        nan = float("nan")
+        return {"stat": nan, "pvalue": nan, "mean_diff": nan, "n": float(n)}
+    lags = hac_lags(n, horizon)
+    mean = float(d.mean())
+    sd = math.sqrt(max(float(hac_variance(d, lags)[0, 0]), 0.0))
+    if sd > 0.0:
+        stat = mean / sd
+    else:  # identical losses (or a constant difference): no evidence, or certainty
+        stat = 0.0 if mean == 0.0 else math.copysign(math.inf, mean)
+    pvalue = float(2.0 * stats.norm.sf(abs(stat) / fixed_b_factor(lags, n)))
+    return {"stat": stat, "pvalue": pvalue, "mean_diff": mean, "n": float(n)}
+
+
+def touch_scores(
+    probs: ArrayLike,
+    outcomes: ArrayLike,
+    rw_probs: ArrayLike,
+    bins: int = 10,
+    horizon: int | None = None,
+) -> dict[str, object]:
+    """Brier scores of touch probabilities against 0/1 outcomes, model and random walk.
+
+    Entries where the outcome, the model's or the random walk's probability is NaN (a
+    window the data do not cover) are dropped; inputs of any one shape are flattened.
+
+    Parameters
+    ----------
+    probs, outcomes, rw_probs : array_like
+        Model probabilities, 0/1 outcomes (NaN: not covered) and the random walk's
+        probabilities, one shape.
+    bins : int, default 10
+        Bins of the reliability table.
+    horizon : int, optional
+        Window length in months. When given, the inputs must be 1-d in origin order and
+        ``dm`` adds :func:`dm_test` of the per-origin Brier losses, model against random
+        walk.
+
+    Returns
+    -------
+    dict
+        ``brier``, ``brier_rw`` (:func:`brier_score`), ``base_rate`` (share of touches),
+        ``n``, ``reliability`` (:func:`reliability_table` of the model) and, with a
+        ``horizon``, ``dm``.
+
+    Examples
+    --------
+    >>> out = touch_scores([0.2, 0.8, float("nan")], [0, 1, 1], [0.5, 0.5, 0.5])
+    >>> round(out["brier"], 12), out["brier_rw"], out["n"]
+    (0.04, 0.25, 2)
+    """
+    p = np.asarray(probs, dtype=np.float64).ravel()
+    o = np.asarray(outcomes, dtype=np.float64).ravel()
+    q = np.asarray(rw_probs, dtype=np.float64).ravel()
+    keep = np.isfinite(p) & np.isfinite(o) & np.isfinite(q)
+    p, o, q = p[keep], o[keep], q[keep]
+    n = int(keep.sum())
+    out: dict[str, object] = {
+        "brier": brier_score(p, o) if n else float("nan"),
+        "brier_rw": brier_score(q, o) if n else float("nan"),
+        "base_rate": float(o.mean()) if n else float("nan"),
+        "n": n,
+        "reliability": reliability_table(p, o, bins),
+    }
+    if horizon is not None:
+        out["dm"] = dm_test((p - o) ** 2, (q - o) ** 2, horizon)
+    return out
+
+
+def return_scores(
+    pred_samples: Sequence[ArrayLike] | FloatArray,
+    realised: ArrayLike,
+    rw_samples: Sequence[ArrayLike] | FloatArray,
+    horizon: int | None = None,
+) -> dict[str, float]:
+    """Coverage of the central 80% band and CRPS of sampled forecasts of a return.
+
+    Parameters
+    ----------
+    pred_samples, rw_samples : sequence of array_like or 2-d array
+        Per origin, the model's and the random walk's samples (lengths may differ
+        between origins: each row is scored on its own).
+    realised : array_like
+        Realised values, shape ``(n,)``, in origin order; NaN rows are dropped.
+    horizon : int, optional
+        Holding period in months; when given, adds the HAC tests for overlapping
+        forecasts: ``coverage_80_pvalue`` (:func:`coverage_pvalue`) and ``dm_stat``,
+        ``dm_pvalue`` (:func:`dm_test` of the per-origin CRPS, model against random walk).
+
+    Returns
+    -------
+    dict
+        ``coverage_80`` (hit rate of the central 80% band, from the sample PIT and
+        :func:`coverage_hits`), ``crps``, ``crps_rw`` (means, in the values' unit), ``n``
+        and, with a ``horizon``, the three test entries above.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = np.linspace(-1, 1, 101)
+    >>> out = return_scores([s, s], [0.0, 0.95], [s, s])
+    >>> out["coverage_80"], out["n"]
+    (0.5, 2)
+    """
+    y = np.asarray(realised, dtype=np.float64)
+    rows = np.flatnonzero(np.isfinite(y)).tolist()
+    pit = np.array([pit_from_sample(y[i], pred_samples[i]) for i in rows], dtype=np.float64)
+    crps = [float(crps_sample(y[i], pred_samples[i])) for i in rows]
+    crps_rw = [float(crps_sample(y[i], rw_samples[i])) for i in rows]
+    n = len(rows)
+    nan = float("nan")
+    hits = coverage_hits(pit, 0.8)
+    out = {
+        "coverage_80": float(np.mean(hits)) if n else nan,
+        "crps": float(np.mean(crps)) if n else nan,
+        "crps_rw": float(np.mean(crps_rw)) if n else nan,
+        "n": n,
+    }
+    if horizon is not None:
+        dm = dm_test(crps, crps_rw, horizon)
+        out["coverage_80_pvalue"] = coverage_pvalue(hits, 0.8, horizon)
+        out["dm_stat"], out["dm_pvalue"] = dm["stat"], dm["pvalue"]
+    return out
