@@ -345,5 +345,10 @@ def test_a_kept_origin_reruns_to_its_summary(data_dir: Path, tmp_path: Path) -> 
         fresh = json.loads(summary_json_text(rerun.summary))
         for key in ("levels", "y10_at_horizon", "cut_count", "entry_months"):
             assert fresh[key] == kept_summary[key], key
+    # the daily scores of the same runs: touch events at three offsets, hold returns
+    assert set(res.summary["touch"]) == {"-100", "-50", "+50"}
+    assert res.summary["touch"]["-50"]["1"]["n"] == 2
+    assert res.summary["returns"]["1"]["n"] == 2
+    assert (res.folder / "touch.csv").exists() and (res.folder / "returns.csv").exists()
     # nothing left behind but the run folder
     assert [p.name for p in (tmp_path / "out").iterdir()] == [res.folder.name]

@@ -207,6 +207,8 @@ class OriginForecast:
     rw_paths: np.ndarray
     touch: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     month_end_dates: tuple[pd.Timestamp, ...] = ()
+    as_of: pd.Timestamp | None = None
+    bill_pp: float = float("nan")
     summary: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
 
@@ -297,6 +299,8 @@ def forecast_from_run(
         rw_paths=rw,
         touch=touch,
         month_end_dates=tuple(dates[idx]),
+        as_of=od.as_of,
+        bill_pp=od.snapshot.policy_rate + od.snapshot.bill_spread_pp,
         summary=result.summary,
         info=info,
     )

@@ -31,6 +31,7 @@ import pandas as pd
 from simulator import __version__
 from simulator.backtest import scores as sc
 from simulator.backtest.beliefs import BeliefRule
+from simulator.backtest.daily_scores import return_table, score_daily, touch_table
 from simulator.backtest.fitting import laplace_fit
 from simulator.backtest.origin import (
     MAX_HORIZON,
@@ -112,6 +113,8 @@ class BacktestResult:
     timings: dict[str, float]
     folder: Path | None = None
     fits: list[dict[str, Any]] = field(default_factory=list)
+    touches: pd.DataFrame | None = None
+    returns: pd.DataFrame | None = None
     origins_dir: Path | None = None
     """Staging folder of the kept origins (moved into ``folder/origins`` when written)."""
 
@@ -503,6 +506,10 @@ def run_backtest(
 
     forecasts, events = forecast_tables(results, realised, hs)
     summary = score_forecasts(forecasts, events, hs)
+    closes = load_series("dgs10", data_dir)  # outcomes only, never a model input
+    touches = touch_table(results, closes, hs)
+    returns, samples = return_table(results, closes, load_series("dgs3mo", data_dir), hs)
+    summary.update(score_daily(touches, returns, samples, hs))
     summary["settings"] = {
         "start": start,
         "end": end,
@@ -533,6 +540,8 @@ def run_backtest(
         events=events,
         timings=timings,
         fits=fits,
+        touches=touches,
+        returns=returns,
         origins_dir=staging,
     )
     if out_root is not None:

@@ -90,8 +90,15 @@ def fixed_b_factor(lags: int, n: int) -> float:
     ``1.96 + 2.9694 b + 0.4160 b^2 - 0.5324 b^3``; statistics are divided by its ratio to
     1.96 before the normal (or chi-square) p-value, so the 5% level is right in samples
     where the lags are a sizeable share of n (h = 12, n = 300: b = 0.08, factor 1.12).
+    The polynomial is fitted on b in (0, 1] (and turns negative past b ~ 3), so b is
+    capped at 1: a short backtest (lags >= n) gets the widest correction, not a sign flip.
+
+    Examples
+    --------
+    >>> round(fixed_b_factor(24, 300), 3), fixed_b_factor(24, 6) == fixed_b_factor(6, 6)
+    (1.122, True)
     """
-    b = lags / n
+    b = min(lags / n, 1.0)
     return (1.96 + 2.9694 * b + 0.4160 * b * b - 0.5324 * b**3) / 1.96
 
 
