@@ -73,6 +73,19 @@ def main() -> None:
             f"{name}: Brier macrosim {ev['macrosim']['brier']:.3f}, random walk "
             f"{ev['random_walk']['brier']:.3f}, base rate {ev['macrosim']['base_rate']:.2f}"
         )
+    print("touch (daily closes)   h  brier  brier_rw  base_rate    n  dm_p")
+    for off, per_h in doc["touch"].items():
+        for h, t in per_h.items():
+            print(
+                f"  {off:>4s}bp             {h:>2s}  {t['brier']:.3f}  {t['brier_rw']:8.3f}"
+                f"  {t['base_rate']:9.2f}  {t['n']:3d}  {t['dm']['pvalue']:.2f}"
+            )
+    print("hold return   h  cov80 (p)     crps   crps_rw    n  dm_p")
+    for h, r in doc["returns"].items():
+        print(
+            f"             {h:>2s}  {r['coverage_80']:.2f} ({r['coverage_80_pvalue']:.2f})"
+            f"  {r['crps']:.4f}  {r['crps_rw']:.4f}  {r['n']:3d}  {r['dm_pvalue']:.2f}"
+        )
     if res.folder is not None:
         print(f"folder: {res.folder}")
 

@@ -656,6 +656,8 @@ def _scores_block(f: pd.DataFrame, horizons: Sequence[int]) -> dict[str, Any]:
         fh = f[f["horizon"] == h]
         for m in MODELS:
             scores[m][str(h)] = _model_scores(fh, h, m)
+        # Diebold-Mariano: is macrosim's CRPS different from the random walk's? (HAC)
+        scores["macrosim"][str(h)]["dm_pvalue"] = sc.dm_test(fh["crps"], fh["rw_crps"], h)["pvalue"]
         rw = scores["random_walk"][str(h)]["crps"]
         skill[str(h)] = 1.0 - scores["macrosim"][str(h)]["crps"] / rw if rw > 0 else float("nan")
     return {"scores": scores, "skill": skill}
