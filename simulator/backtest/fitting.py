@@ -5,10 +5,12 @@ then. A NUTS fit (:func:`simulator.model.commands.fit_history`) takes 80-90 s on
 2-core machine under load (measured 2026-01: 2 chains x (500 + 500)), i.e. ~35 min for
 the 25 refits of the default run, so the default refit is this approximation (~1-3 s):
 
-1. the same log posterior NUTS samples: the priors of the priors file (marginals; a
-   calibrated file with a ``joint`` block is refused, as a fit refuses it) plus the exact
-   likelihood (inflation AR(1) + Kalman filter of the 10y/ACM observations), written in
-   z = logit / log / identity of each free parameter with the log-Jacobian added;
+1. the same log posterior NUTS samples (:func:`log_posterior`; equal to the PyMC model's
+   up to coordinates and a constant, ``tests/test_logp_parity.py``): the priors of the
+   priors file (marginals; a calibrated file with a ``joint`` block is refused, as a fit
+   refuses it) plus the exact likelihood (inflation AR(1) + Kalman filter of the 10y/ACM
+   observations), written in z = logit / log / identity of each free parameter with the
+   log-Jacobian added (:func:`log_posterior_unconstrained`);
 2. its mode by L-BFGS with central-difference gradients, all 2k+1 points evaluated in one
    vectorised filter pass (:func:`simulator.backtest.forecast.loglik_batch`);
 3. draws z ~ N(mode, H^-1), H the finite-difference Hessian at the mode (eigenvalues
@@ -194,6 +196,7 @@ def _posterior(
     log_jacobian: Sequence[Any],
     use_acm: bool,
 ) -> np.ndarray:
+    """Prior (+ log-Jacobian) terms plus the likelihood, in the old objective's sum order."""
     lp = _prior_terms(priors, values, log_jacobian)
     with np.errstate(all="ignore"):
         ll = loglik_batch(values, data, use_acm=use_acm)
