@@ -21,9 +21,11 @@ Symbols map to the schema's names: rho = ``inflation_persistence``, sigma_pi =
 With sigma_n = sigma_m = psi = 0 it is the model of ``macrosim-statespace-2``.
 
 :func:`monthly_system` is the one statement of the linear Gaussian part (transition,
-loadings, noises, start): the numpy filter (:func:`system_arrays`, vectorised over draws),
-the PyMC model's scan and numba filters (:func:`simulator.model.fit.system_tensors`) and
-:func:`simulate_history` all build their matrices from it.
+loadings, noises, start): the numpy filter (:func:`system_arrays`, vectorised over draws)
+and the PyMC model's scan and numba filters (:func:`simulator.model.fit.system_tensors`)
+build their matrices from it. :func:`simulate_history` still writes the equations out:
+its histories' exact bits seed the recovery tests' fits (the cache key hashes the data),
+and the system's arithmetic (2e-15 apart) moved one of those fits from 1 to 2 divergences.
 
 Two expectations components share their equation: the engine's daily one,
 :func:`simulator.core.expectations.expectations_component` (the market's path through the
@@ -128,9 +130,8 @@ class StateSpaceSystem(NamedTuple):
         o_jt = loadings[j] . s_t + N(0, obs_var[j])
 
     The entries are whatever the parameters are (floats, (D,) numpy arrays of draws, or
-    pytensor scalars), so the numpy filter (:func:`system_arrays`), the PyMC filters
-    (:func:`simulator.model.fit.system_tensors`) and :func:`simulate_history` stack the
-    same statement.
+    pytensor scalars), so the numpy filter (:func:`system_arrays`) and the PyMC filters
+    (:func:`simulator.model.fit.system_tensors`) stack the same statement.
     """
 
     # nested tuples from monthly_system; arrays with a leading draw axis from system_arrays
@@ -412,7 +413,10 @@ def simulate_history(
     pandas.DataFrame
         Same layout as :func:`simulator.data.history.monthly_history`.
     """
-    p = {**OPTIONAL_PARAMETERS, **{k: float(v) for k, v in parameters.items()}}
+    p = {k: float(v) for k, v in parameters.items()}
+    p.setdefault("acm_noise_persistence", 0.0)
+    p.setdefault("neutral_rate_shock_pp", 0.0)
+    p.setdefault("term_premium_mean_shock_pp", 0.0)
     e, u, v, w, s, eta, zeta = (rng.standard_normal(n_months) for _ in range(7))
     if policy_rate is None:
         r = np.empty(n_months)
@@ -422,26 +426,25 @@ def simulate_history(
             r[t] = level
     else:
         r = np.asarray(policy_rate, dtype=np.float64)
-    rho = p["inflation_persistence"]
+    rho, phi = p["inflation_persistence"], p["term_premium_persistence"]
+    psi, s_a = p["acm_noise_persistence"], p["acm_noise_pp"]
     g = np.empty(n_months)
+    x = np.empty(n_months)
+    a = np.empty(n_months)
     g[0] = p["inflation_shock_pp"] / np.sqrt(1.0 - rho**2) * e[0]
+    x[0] = p["term_premium_shock_pp"] / np.sqrt(1.0 - phi**2) * u[0]
+    a[0] = s_a * w[0]
     for t in range(1, n_months):
         g[t] = rho * g[t - 1] + p["inflation_shock_pp"] * e[t]
-    # the states (x, a, n, m) from the monthly system, whose shocks are independent
-    system = system_arrays(p, 1)
-    trans, loadings = system.transition[0], system.loadings[0]
-    scale = np.sqrt(np.diagonal(system.state_cov[0]))
-    shocks = np.stack([u, w, eta, zeta], axis=1)
-    states = np.empty((n_months, len(scale)))
-    states[0] = system.init_mean[0] + np.sqrt(np.diagonal(system.init_cov[0])) * shocks[0]
-    for t in range(1, n_months):
-        states[t] = trans @ states[t - 1] + scale * shocks[t]
-    # y10 = r A + beta g B (EC's known part) + x + (1 - A) n + m; ACM = x + a + m
-    known = r * expectations_weight_A(p["mean_reversion_per_year"]) + p[
-        "inflation_loading"
-    ] * g * inflation_weight_B(rho)
-    y10 = known + states @ loadings[0] + np.sqrt(system.obs_var[0, 0]) * v
-    acm_tp = states @ loadings[1]  # no noise of its own (obs_var 0): ACM's error is a_t
+        x[t] = phi * x[t - 1] + p["term_premium_shock_pp"] * u[t]
+        a[t] = psi * a[t - 1] + s_a * np.sqrt(1.0 - psi * psi) * w[t]
+    eta[0] = zeta[0] = 0.0
+    neutral = p["neutral_rate_pp"] + p["neutral_rate_shock_pp"] * np.cumsum(eta)
+    tp_mean = p["term_premium_mean_pp"] + p["term_premium_mean_shock_pp"] * np.cumsum(zeta)
+    a_w = expectations_weight_A(p["mean_reversion_per_year"])
+    ec = neutral + (r - neutral) * a_w + p["inflation_loading"] * g * inflation_weight_B(rho)
+    tp = tp_mean + x
+    acm_tp = tp + a
     if not acm:
         acm_tp[:] = np.nan
     elif acm_missing is not None:
@@ -454,7 +457,7 @@ def simulate_history(
     )
     frame = pd.DataFrame(
         {
-            "y10": y10,
+            "y10": ec + tp + p["y10_noise_pp"] * v,
             "policy_rate": r,
             "core_pce_yoy": g + INFLATION_TARGET_PP,
             "acm_tp": acm_tp,
