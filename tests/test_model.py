@@ -204,6 +204,30 @@ def test_system_arrays_stack_the_monthly_system_per_draw() -> None:
     assert system_arrays(bare).state_cov[0, 2, 2] == 0.0
 
 
+def test_simulate_history_follows_the_monthly_system() -> None:
+    """simulate_history writes its equations out (its bits seed the recovery fits); they
+    are the system's: the same shocks through monthly_system give the same history."""
+    n = 120
+    hist = simulate_history(TRUE, n, rng=np.random.default_rng(8))
+    rng = np.random.default_rng(8)  # the same stream: e, u, v, w, s (policy), eta, zeta
+    _, u, v, w, _, eta, zeta = (rng.standard_normal(n) for _ in range(7))
+    system = system_arrays(TRUE)
+    trans, loadings = system.transition[0], system.loadings[0]
+    scale = np.sqrt(np.diagonal(system.state_cov[0]))
+    shocks = np.stack([u, w, eta, zeta], axis=1)
+    states = np.empty((n, 4))
+    states[0] = system.init_mean[0] + np.sqrt(np.diagonal(system.init_cov[0])) * shocks[0]
+    for t in range(1, n):
+        states[t] = trans @ states[t - 1] + scale * shocks[t]
+    g = hist["core_pce_yoy"].to_numpy() - 2.0
+    a = expectations_weight_A(TRUE["mean_reversion_per_year"])
+    b = inflation_weight_B(TRUE["inflation_persistence"])
+    known = hist["policy_rate"].to_numpy() * a + TRUE["inflation_loading"] * g * b
+    y10 = known + states @ loadings[0] + np.sqrt(system.obs_var[0, 0]) * v
+    np.testing.assert_allclose(hist["y10"], y10, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(hist["acm_tp"], states @ loadings[1], rtol=0, atol=1e-12)
+
+
 def test_expectations_monthly_is_the_closed_form() -> None:
     r, g = np.array([0.5, 3.0, 5.25]), np.array([-0.4, 0.0, 1.2])
     kw = {k: TRUE[k] for k in ("neutral_rate_pp", "mean_reversion_per_year")}
