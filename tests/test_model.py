@@ -42,10 +42,13 @@ from simulator.model.kalman import (
 from simulator.model.statespace import (
     MODEL_VERSION,
     FitDataError,
+    expectations_monthly,
     expectations_weight_A,
     fit_data,
     inflation_weight_B,
+    monthly_system,
     simulate_history,
+    system_arrays,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -186,6 +189,53 @@ def test_numpy_kalman_is_vectorised_over_draws() -> None:
     for j in range(3):
         one = {k: float(v[j]) for k, v in draws.items()}
         assert batch[j] == pytest.approx(float(log_likelihood(one, d)[0]), rel=1e-12)
+
+
+def test_system_arrays_stack_the_monthly_system_per_draw() -> None:
+    draws = {k: np.array([v, v * 0.9]) for k, v in TRUE.items()}
+    stacked = system_arrays(draws)
+    for j in range(2):
+        one = {k: float(v[j]) for k, v in draws.items()}
+        alone = monthly_system(one, float(expectations_weight_A(one["mean_reversion_per_year"])))
+        for got, want in zip(stacked, alone, strict=True):
+            np.testing.assert_array_equal(got[j], np.array(want, dtype=np.float64))
+    # a missing optional parameter is 0: the walks are constant, ACM's noise is iid
+    bare = {k: v for k, v in TRUE.items() if k not in ("neutral_rate_shock_pp",)}
+    assert system_arrays(bare).state_cov[0, 2, 2] == 0.0
+
+
+def test_simulate_history_follows_the_monthly_system() -> None:
+    """simulate_history writes its equations out (its bits seed the recovery fits); they
+    are the system's: the same shocks through monthly_system give the same history."""
+    n = 120
+    hist = simulate_history(TRUE, n, rng=np.random.default_rng(8))
+    rng = np.random.default_rng(8)  # the same stream: e, u, v, w, s (policy), eta, zeta
+    _, u, v, w, _, eta, zeta = (rng.standard_normal(n) for _ in range(7))
+    system = system_arrays(TRUE)
+    trans, loadings = system.transition[0], system.loadings[0]
+    scale = np.sqrt(np.diagonal(system.state_cov[0]))
+    shocks = np.stack([u, w, eta, zeta], axis=1)
+    states = np.empty((n, 4))
+    states[0] = system.init_mean[0] + np.sqrt(np.diagonal(system.init_cov[0])) * shocks[0]
+    for t in range(1, n):
+        states[t] = trans @ states[t - 1] + scale * shocks[t]
+    g = hist["core_pce_yoy"].to_numpy() - 2.0
+    a = expectations_weight_A(TRUE["mean_reversion_per_year"])
+    b = inflation_weight_B(TRUE["inflation_persistence"])
+    known = hist["policy_rate"].to_numpy() * a + TRUE["inflation_loading"] * g * b
+    y10 = known + states @ loadings[0] + np.sqrt(system.obs_var[0, 0]) * v
+    np.testing.assert_allclose(hist["y10"], y10, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(hist["acm_tp"], states @ loadings[1], rtol=0, atol=1e-12)
+
+
+def test_expectations_monthly_is_the_closed_form() -> None:
+    r, g = np.array([0.5, 3.0, 5.25]), np.array([-0.4, 0.0, 1.2])
+    kw = {k: TRUE[k] for k in ("neutral_rate_pp", "mean_reversion_per_year")}
+    kw |= {k: TRUE[k] for k in ("inflation_loading", "inflation_persistence")}
+    a = expectations_weight_A(kw["mean_reversion_per_year"])
+    b = inflation_weight_B(kw["inflation_persistence"])
+    want = kw["neutral_rate_pp"] + (r - kw["neutral_rate_pp"]) * a + kw["inflation_loading"] * g * b
+    np.testing.assert_allclose(expectations_monthly(r, g, **kw), want, rtol=1e-13, atol=0)
 
 
 @pytest.mark.parametrize("gaps", [False, True])

@@ -5,10 +5,12 @@ then. A NUTS fit (:func:`simulator.model.commands.fit_history`) takes 80-90 s on
 2-core machine under load (measured 2026-01: 2 chains x (500 + 500)), i.e. ~35 min for
 the 25 refits of the default run, so the default refit is this approximation (~1-3 s):
 
-1. the same log posterior NUTS samples: the priors of the priors file (marginals; a
-   calibrated file with a ``joint`` block is refused, as a fit refuses it) plus the exact
-   likelihood (inflation AR(1) + Kalman filter of the 10y/ACM observations), written in
-   z = logit / log / identity of each free parameter with the log-Jacobian added;
+1. the same log posterior NUTS samples (:func:`log_posterior`; equal to the PyMC model's
+   up to coordinates and a constant, ``tests/test_logp_parity.py``): the priors of the
+   priors file (marginals; a calibrated file with a ``joint`` block is refused, as a fit
+   refuses it) plus the exact likelihood (inflation AR(1) + Kalman filter of the 10y/ACM
+   observations), written in z = logit / log / identity of each free parameter with the
+   log-Jacobian added (:func:`log_posterior_unconstrained`);
 2. its mode by L-BFGS with central-difference gradients, all 2k+1 points evaluated in one
    vectorised filter pass (:func:`simulator.backtest.forecast.loglik_batch`);
 3. draws z ~ N(mode, H^-1), H the finite-difference Hessian at the mode (eigenvalues
@@ -22,9 +24,12 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import optimize, special, stats
 
 from simulator.backtest.forecast import FilterInput, loglik_batch
@@ -43,7 +48,14 @@ from simulator.config.schema import (
 )
 from simulator.model.draws import ParameterDraws, from_unconstrained
 
-__all__ = ["LaplaceFit", "laplace_fit"]
+__all__ = [
+    "LaplaceFit",
+    "free_parameters",
+    "laplace_fit",
+    "log_posterior",
+    "log_posterior_unconstrained",
+    "log_prior",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +123,100 @@ def _initial(name: str, prior: object) -> float:
     return mean
 
 
+def free_parameters(priors: PriorsFile) -> tuple[str, ...]:
+    """The parameters the refit estimates (all but the ``Fixed`` ones), in model order."""
+    return tuple(n for n, p in priors.parameters.items() if not isinstance(p, Fixed))
+
+
+def _with_fixed(priors: PriorsFile, params: Mapping[str, ArrayLike]) -> dict[str, np.ndarray]:
+    """The free parameters' values (B,) plus the ``Fixed`` ones broadcast to B."""
+    free = {
+        n: np.atleast_1d(np.asarray(params[n], dtype=np.float64)) for n in free_parameters(priors)
+    }
+    b = np.broadcast_shapes(*(v.shape for v in free.values()))
+    out = {n: np.broadcast_to(v, b) for n, v in free.items()}
+    for name, prior in priors.parameters.items():
+        if isinstance(prior, Fixed):
+            out[name] = np.full(b, float(prior.value))
+    return out
+
+
+def _prior_terms(
+    priors: PriorsFile, values: Mapping[str, np.ndarray], log_jacobian: Sequence[Any] = ()
+) -> np.ndarray:
+    """Sum over free parameters j of log prior_j (+ log-Jacobian_j when given), per point."""
+    lp = np.zeros(np.broadcast_shapes(*(np.shape(v) for v in values.values())))
+    prior_of = dict(priors.parameters.items())
+    for j, name in enumerate(free_parameters(priors)):
+        lp += _logpdf(prior_of[name], values[name]) + (log_jacobian[j] if log_jacobian else 0.0)
+    return lp
+
+
+def log_prior(priors: PriorsFile, params: Mapping[str, ArrayLike]) -> np.ndarray:
+    """Sum of the free parameters' marginal log prior densities, per point (B,)."""
+    return _prior_terms(priors, _with_fixed(priors, params))
+
+
+def log_posterior(
+    priors: PriorsFile, data: FilterInput, params: Mapping[str, ArrayLike], *, use_acm: bool = True
+) -> np.ndarray:
+    """log p(parameters | data) + const on the parameters' own scale (no Jacobian), per point.
+
+    The marginal priors of ``priors`` plus the exact likelihood: the inflation gap's
+    AR(1) conditional on the first month and the Kalman filter's 10y/ACM part
+    (:func:`simulator.backtest.forecast.loglik_batch`). It is the density of the PyMC
+    model of :func:`simulator.model.fit.build_model` in the schema's parameters (that
+    model samples beta B(rho) instead of beta and z = sigma / s of a folded HalfNormal
+    scale: the same posterior in other coordinates; ``tests/test_logp_parity.py``).
+
+    Parameters
+    ----------
+    priors : PriorsFile
+        Weakly informative priors (marginals only).
+    data : FilterInput
+        The window (a :class:`~simulator.model.statespace.FitData` will do).
+    params : mapping
+        A value or (B,) array for each free parameter (``Fixed`` ones are taken from
+        ``priors``).
+    use_acm : bool
+        Include the ACM term premium in the likelihood.
+
+    Returns
+    -------
+    (B,) array
+        Outside a prior's support the prior term is -1e10 (finite, so L-BFGS backs off).
+    """
+    return _posterior(priors, data, _with_fixed(priors, params), (), use_acm)
+
+
+def _posterior(
+    priors: PriorsFile,
+    data: FilterInput,
+    values: dict[str, np.ndarray],
+    log_jacobian: Sequence[Any],
+    use_acm: bool,
+) -> np.ndarray:
+    """Prior (+ log-Jacobian) terms plus the likelihood, in the old objective's sum order."""
+    lp = _prior_terms(priors, values, log_jacobian)
+    with np.errstate(all="ignore"):
+        ll = loglik_batch(values, data, use_acm=use_acm)
+    return np.asarray(lp + ll, dtype=np.float64)
+
+
+def log_posterior_unconstrained(
+    priors: PriorsFile, data: FilterInput, z: np.ndarray, *, use_acm: bool = True
+) -> np.ndarray:
+    """The refit's objective: :func:`log_posterior` at points (B, k) on the unconstrained
+    scale (logit / log / identity of each of :func:`free_parameters`), log-Jacobians
+    added; non-finite values become -1e10."""
+    zb = np.atleast_2d(np.asarray(z, dtype=np.float64))
+    free = free_parameters(priors)
+    params = {n: from_unconstrained(n, zb[:, j]) for j, n in enumerate(free)}
+    jac = [_log_jacobian(n, zb[:, j]) for j, n in enumerate(free)]
+    out = _posterior(priors, data, _with_fixed(priors, params), jac, use_acm)
+    return np.where(np.isfinite(out), out, _OUTSIDE)
+
+
 def laplace_fit(
     priors: PriorsFile,
     data: FilterInput,
@@ -152,22 +258,12 @@ def laplace_fit(
             "(the posterior of a fit to all history) would leak the future into early origins"
         )
     fixed = {n: float(p.value) for n, p in priors.parameters.items() if isinstance(p, Fixed)}
-    free = tuple(n for n in PARAMETERS if n not in fixed)
+    free = free_parameters(priors)
     prior_of = dict(priors.parameters.items())
 
     def log_post(zb: np.ndarray) -> np.ndarray:
         """Log posterior at a batch of unconstrained points (B, k)."""
-        b = zb.shape[0]
-        params: dict[str, np.ndarray] = {n: np.full(b, v) for n, v in fixed.items()}
-        lp = np.zeros(b)
-        for j, name in enumerate(free):
-            theta = from_unconstrained(name, zb[:, j])
-            params[name] = theta
-            lp += _logpdf(prior_of[name], theta) + _log_jacobian(name, zb[:, j])
-        with np.errstate(all="ignore"):
-            ll = loglik_batch(params, data, use_acm=use_acm)
-        out = lp + ll
-        return np.where(np.isfinite(out), out, _OUTSIDE)
+        return log_posterior_unconstrained(priors, data, zb, use_acm=use_acm)
 
     k = len(free)
     eye = np.eye(k) * _STEP

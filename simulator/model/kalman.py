@@ -4,21 +4,25 @@ The same recursions as the pytensor scan in :mod:`simulator.model.fit` (tested e
 One implementation serves the fit's checks (one parameter set), the fitted-history figure
 (:func:`kalman_smoother`) and the backtest (hundreds of posterior draws at once).
 
-State s_t = (x_t, a_t, n_t), each draw independent::
+The system (transition, noises, loadings, start) is
+:func:`simulator.model.statespace.monthly_system`, stacked over draws by
+:func:`~simulator.model.statespace.system_arrays`: the same statement the PyMC filters
+use. State s_t = (x_t, a_t, n_t, m_t) (:data:`STATES`), each draw independent::
 
     x_t = phi x_{t-1} + sigma_tp u_t          term-premium deviation, x_1 stationary
     a_t = psi a_{t-1} + sigma_a w_t           ACM's disagreement with TP, a_1 ~ N(0, sigma_acm^2),
                                               sigma_a = sigma_acm sqrt(1 - psi^2)
     n_t = n_{t-1} + sigma_n eta_t             neutral rate (a random walk), n_1 = n*
+    m_t = m_{t-1} + sigma_m zeta_t            term-premium mean (a random walk), m_1 = mu_tp
 
 Observations, each skipped where missing (processed one at a time, which is exact
 because their noises are independent)::
 
-    y10_t - r_t A - beta g_t B - mu_tp = x_t + (1 - A) n_t + sigma_y v_t
-    acm_t - mu_tp                      = x_t + a_t
+    y10_t - r_t A - beta g_t B = x_t + (1 - A) n_t + m_t + sigma_y v_t
+    acm_t                      = x_t + a_t + m_t
 
-With psi = 0 and sigma_n = 0 this is the one-state model of ``macrosim-statespace-2``
-(ACM = TP + iid noise; a fixed neutral rate).
+With psi = sigma_n = sigma_m = 0 this is the one-state model of ``macrosim-statespace-2``
+(ACM = TP + iid noise; a fixed neutral rate and TP mean).
 
 The inflation gap's own likelihood, sum_{t>=2} log N(g_t; rho g_{t-1}, sigma_pi^2), is
 conditional on the first month (no stationary start: rho may be near 1). Months whose
@@ -35,6 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.core.expectations import expectations_weight_A, inflation_weight_B
+from simulator.model.statespace import SYSTEM_PARAMETERS, system_arrays
 
 __all__ = [
     "LEVELS",
@@ -45,7 +50,6 @@ __all__ = [
     "kalman_smoother",
     "levels_at_end",
     "log_likelihood",
-    "state_transition",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -57,9 +61,7 @@ K = len(STATES)
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
 
-def _p(params: Mapping[str, object], name: str, default: float | None = None) -> FloatArray:
-    if name not in params and default is not None:
-        return np.atleast_1d(np.float64(default))
+def _p(params: Mapping[str, object], name: str) -> FloatArray:
     return np.atleast_1d(np.asarray(params[name], dtype=np.float64))
 
 
@@ -68,10 +70,9 @@ class FilterResult:
     """Filter output for D parameter draws over T months (state order :data:`STATES`).
 
     ``loglik`` (D,): log p(y10, acm | r, g, parameters), the inflation part excluded.
-    ``mean`` (D, 3) and ``cov`` (D, 3, 3): the state at the last month given all data.
+    ``mean`` (D, 4) and ``cov`` (D, 4, 4): the state at the last month given all data.
     ``g_last``: the last public inflation gap, ``pce_lag`` months before the last month.
-    With ``history``: ``predicted_*`` / ``filtered_*`` of shape (D, T, 3[, 3]) and the
-    fitted ``expectations`` minus the neutral-rate part, r A + beta g B, (D, T).
+    With ``history``: ``predicted_*`` / ``filtered_*`` of shape (D, T, 4[, 4]).
     """
 
     loglik: FloatArray
@@ -83,23 +84,6 @@ class FilterResult:
     predicted_cov: FloatArray | None = None
     filtered_mean: FloatArray | None = None
     filtered_cov: FloatArray | None = None
-
-
-def state_transition(params: Mapping[str, object]) -> tuple[FloatArray, FloatArray]:
-    """Per-draw diagonal transition T (D, 3) and innovation variances Q (D, 3)."""
-    phi = _p(params, "term_premium_persistence")
-    psi = _p(params, "acm_noise_persistence", 0.0)
-    s_tp = _p(params, "term_premium_shock_pp")
-    s_a = _p(params, "acm_noise_pp")
-    s_n = _p(params, "neutral_rate_shock_pp", 0.0)
-    s_m = _p(params, "term_premium_mean_shock_pp", 0.0)
-    shape = np.broadcast_shapes(phi.shape, psi.shape, s_tp.shape, s_a.shape, s_n.shape, s_m.shape)
-    one = np.ones(shape)
-    t = np.stack([phi * one, psi * one, one, one], axis=-1)
-    q = np.stack(
-        [s_tp**2 * one, s_a**2 * (1.0 - psi**2) * one, s_n**2 * one, s_m**2 * one], axis=-1
-    )
-    return t, q
 
 
 def kalman_filter(
@@ -118,8 +102,9 @@ def kalman_filter(
     Parameters
     ----------
     params : mapping
-        The schema's parameter names, each a float or a (D,) array. Missing
-        ``acm_noise_persistence`` / ``neutral_rate_shock_pp`` mean 0.
+        The schema's parameter names, each a float or a (D,) array. A missing optional
+        parameter (``acm_noise_persistence``, ``neutral_rate_shock_pp``,
+        ``term_premium_mean_shock_pp``) means 0.
     y10, acm_tp : (T,) arrays, %
         Observations (any value where their mask is False).
     y10_mask, acm_mask : (T,) bool
@@ -144,21 +129,19 @@ def kalman_filter(
     ...                   policy_rate=np.full(3, 3.0), inflation_gap=np.array([0.5, 0.5, np.nan]),
     ...                   acm_tp=np.zeros(3), acm_mask=np.zeros(3, bool))
     >>> r.mean.shape, r.pce_lag
-    ((1, 3), 1)
+    ((1, 4), 1)
     """
     rho = _p(params, "inflation_persistence")
-    mu = _p(params, "term_premium_mean_pp")
-    n_star = _p(params, "neutral_rate_pp")
     beta = _p(params, "inflation_loading")
-    ry = _p(params, "y10_noise_pp") ** 2
-    s_a = _p(params, "acm_noise_pp")
+    shapes = [rho.shape, beta.shape]
+    shapes += [_p(params, n).shape for n in SYSTEM_PARAMETERS if n in params]
+    d = np.broadcast_shapes(*shapes)[0]
+    system = system_arrays(params, d)
+    trans, q, h, obs_var = system.transition, system.state_cov, system.loadings, system.obs_var
+    trans_t = np.swapaxes(trans, 1, 2)
+    # EC's known part r A + beta g B leaves the 10y's observation (its n part is a state)
     a_w = expectations_weight_A(_p(params, "mean_reversion_per_year"))
     b_w = inflation_weight_B(rho)
-    trans, q = state_transition(params)
-    d = np.broadcast_shapes(
-        trans.shape[:-1], rho.shape, mu.shape, n_star.shape, beta.shape, ry.shape, a_w.shape
-    )[0]
-    trans, q = np.broadcast_to(trans, (d, K)), np.broadcast_to(q, (d, K))
 
     g_obs = np.asarray(inflation_gap, dtype=np.float64)
     n = g_obs.size
@@ -168,17 +151,7 @@ def kalman_filter(
     lag = int(n - 1 - known[-1])
     g_last = float(g_obs[known[-1]])
 
-    m = np.zeros((d, K))
-    m[:, 2] = n_star
-    m[:, 3] = mu
-    p = np.zeros((d, K, K))
-    p[:, 0, 0] = q[:, 0] / (1.0 - trans[:, 0] ** 2)
-    p[:, 1, 1] = s_a**2
-    h_y = np.zeros((d, K))
-    h_y[:, 0] = 1.0
-    h_y[:, 2] = 1.0 - a_w
-    h_y[:, 3] = 1.0
-    h_a = np.broadcast_to(np.array([1.0, 1.0, 0.0, 1.0]), (d, K))
+    m, p = system.init_mean.copy(), system.init_cov.copy()
     ll = np.zeros(d)
     keep = (
         [np.empty((d, n, K)), np.empty((d, n, K, K)), np.empty((d, n, K)), np.empty((d, n, K, K))]
@@ -186,7 +159,7 @@ def kalman_filter(
         else None
     )
 
-    def update(m: FloatArray, p: FloatArray, h: FloatArray, obs: FloatArray, r: FloatArray | float):
+    def update(m: FloatArray, p: FloatArray, h: FloatArray, obs: FloatArray, r: FloatArray):
         ph = np.einsum("dij,dj->di", p, h)
         f = np.einsum("di,di->d", h, ph) + r
         innov = obs - np.einsum("di,di->d", h, m)
@@ -201,16 +174,16 @@ def kalman_filter(
         g_t = g_obs[t] if k_now <= 0 else g_last * rho**k_now
         if y10_mask[t]:
             obs = y10[t] - policy_rate[t] * a_w - beta * g_t * b_w
-            m, p, lik = update(m, p, h_y, np.broadcast_to(obs, (d,)), ry)
+            m, p, lik = update(m, p, h[:, 0], np.broadcast_to(obs, (d,)), obs_var[:, 0])
             ll += lik
         if acm_mask[t]:
-            m, p, lik = update(m, p, h_a, np.broadcast_to(acm_tp[t], (d,)), 0.0)
+            m, p, lik = update(m, p, h[:, 1], np.broadcast_to(acm_tp[t], (d,)), obs_var[:, 1])
             ll += lik
         if keep is not None:
             keep[2][:, t], keep[3][:, t] = m, p
         if t < n - 1:
-            m = trans * m
-            p = trans[:, :, None] * p * trans[:, None, :] + q[:, :, None] * np.eye(K)
+            m = np.einsum("dij,dj->di", trans, m)
+            p = trans @ p @ trans_t + q
     if keep is None:
         return FilterResult(loglik=ll, mean=m, cov=p, g_last=g_last, pce_lag=lag)
     return FilterResult(
@@ -266,19 +239,18 @@ def filter_data(
 
 
 def kalman_smoother(params: Mapping[str, object], data: object) -> tuple[FloatArray, FloatArray]:
-    """Rauch-Tung-Striebel smoothed state means (D, T, 3) and covariances (D, T, 3, 3)."""
+    """Rauch-Tung-Striebel smoothed state means (D, T, 4) and covariances (D, T, 4, 4)."""
     res = filter_data(params, data, history=True)
     assert res.filtered_mean is not None and res.filtered_cov is not None
     assert res.predicted_mean is not None and res.predicted_cov is not None
-    trans, _ = state_transition(params)
     d, n = res.filtered_mean.shape[:2]
-    trans = np.broadcast_to(trans, (d, K))
+    trans_t = np.swapaxes(system_arrays(params, d).transition, 1, 2)
     sm, sv = res.filtered_mean.copy(), res.filtered_cov.copy()
     for t in range(n - 2, -1, -1):
         pf = res.filtered_cov[:, t]
         pp = res.predicted_cov[:, t + 1]
         # gain = P_f T' P_pred^-1 (pinv: the neutral-rate row is 0 when sigma_n = 0)
-        gain = np.einsum("dij,dj->dij", pf, trans) @ np.linalg.pinv(pp, hermitian=True)
+        gain = pf @ trans_t @ np.linalg.pinv(pp, hermitian=True)
         sm[:, t] = res.filtered_mean[:, t] + np.einsum(
             "dij,dj->di", gain, sm[:, t + 1] - res.predicted_mean[:, t + 1]
         )

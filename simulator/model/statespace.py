@@ -20,6 +20,18 @@ Symbols map to the schema's names: rho = ``inflation_persistence``, sigma_pi =
 ``y10_noise_pp``, sigma_acm = ``acm_noise_pp``, psi = ``acm_noise_persistence``.
 With sigma_n = sigma_m = psi = 0 it is the model of ``macrosim-statespace-2``.
 
+:func:`monthly_system` is the one statement of the linear Gaussian part (transition,
+loadings, noises, start): the numpy filter (:func:`system_arrays`, vectorised over draws)
+and the PyMC model's scan and numba filters (:func:`simulator.model.fit.system_tensors`)
+build their matrices from it. :func:`simulate_history` still writes the equations out:
+its histories' exact bits seed the recovery tests' fits (the cache key hashes the data),
+and the system's arithmetic (2e-15 apart) moved one of those fits from 1 to 2 divergences.
+
+Two expectations components share their equation: the engine's daily one,
+:func:`simulator.core.expectations.expectations_component` (the market's path through the
+window, then reversion), and the fit's monthly one here, :func:`expectations_monthly`,
+which is the daily one at its window end with no meeting left (it calls it so).
+
 This module is numpy/pandas only; :mod:`simulator.model.fit` builds the PyMC version.
 """
 
@@ -31,9 +43,17 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike, NDArray
 
-# one implementation of the stable weights, shared with the engine
-from simulator.core.expectations import HORIZON_MONTHS, expectations_weight_A, inflation_weight_B
+from simulator.config.schema import OPTIONAL_PARAMETERS
+
+# one implementation of the stable weights and of EC, shared with the engine
+from simulator.core.expectations import (
+    HORIZON_MONTHS,
+    expectations_component,
+    expectations_weight_A,
+    inflation_weight_B,
+)
 
 __all__ = [
     "HORIZON_MONTHS",
@@ -41,12 +61,13 @@ __all__ = [
     "MODEL_VERSION",
     "FitData",
     "StateSpaceSystem",
-    "expectations_component",
+    "expectations_monthly",
     "expectations_weight_A",
     "fit_data",
     "inflation_weight_B",
     "monthly_system",
     "simulate_history",
+    "system_arrays",
 ]
 
 MODEL_VERSION = "macrosim-statespace-3.1"
@@ -59,25 +80,47 @@ INFLATION_TARGET_PP = 2.0
 """The inflation gap is core PCE y/y minus this, in pp."""
 
 
-def expectations_component(
-    policy_rate: np.ndarray,
-    inflation_gap: np.ndarray,
+def expectations_monthly(
+    policy_rate: ArrayLike,
+    inflation_gap: ArrayLike,
     *,
     neutral_rate_pp: float,
     mean_reversion_per_year: float,
     inflation_loading: float,
     inflation_persistence: float,
-) -> np.ndarray:
-    """EC_t = n* + (r_t - n*) A(kappa) + beta g_t B(rho), in % (see the module docstring)."""
-    a = expectations_weight_A(mean_reversion_per_year)
-    b = inflation_weight_B(inflation_persistence)
-    r = np.asarray(policy_rate, dtype=np.float64)
-    g = np.asarray(inflation_gap, dtype=np.float64)
-    return neutral_rate_pp + (r - neutral_rate_pp) * a + inflation_loading * g * b
+) -> NDArray[np.float64]:
+    """The fit's monthly EC_t = n* + (r_t - n*) A(kappa) + beta g_t B(rho), in %.
+
+    The engine's daily :func:`simulator.core.expectations.expectations_component` at its
+    window end (L = 0, no meeting left), which this calls: one equation for both. (Was
+    ``statespace.expectations_component``, a second function of the engine's name.)
+
+    Examples
+    --------
+    >>> expectations_monthly([3.0, 5.0], [0.0, 0.0], neutral_rate_pp=3.0,
+    ...                      mean_reversion_per_year=0.3, inflation_loading=0.5,
+    ...                      inflation_persistence=0.98).round(3).tolist()
+    [3.0, 3.626]
+    """
+    r = np.atleast_1d(np.asarray(policy_rate, dtype=np.float64))
+    g = np.atleast_1d(np.asarray(inflation_gap, dtype=np.float64))
+    shape = np.broadcast_shapes(r.shape, g.shape)
+    r, g = np.broadcast_to(r, shape).ravel(), np.broadcast_to(g, shape).ravel()
+    infl = inflation_loading * inflation_weight_B(inflation_persistence) * g
+    ec = expectations_component(
+        r,
+        np.full_like(r, neutral_rate_pp),
+        np.full_like(r, mean_reversion_per_year),
+        np.zeros((r.size, 0)),
+        np.zeros(0, dtype=np.int64),
+        0.0,
+        infl,
+    )
+    return ec.reshape(shape)
 
 
 class StateSpaceSystem(NamedTuple):
-    """The filter's linear Gaussian system, as nested tuples of scalars (K = 4 states).
+    """The filter's linear Gaussian system (K = 4 states, J = 2 observations).
 
     State s_t = (x_t, a_t, n_t, m_t); observations processed one at a time, row j of
     ``loadings`` with noise variance ``obs_var[j]`` (j = 0: the 10y net of r A + beta g B,
@@ -86,16 +129,18 @@ class StateSpaceSystem(NamedTuple):
         s_t = transition s_{t-1} + N(0, state_cov),  s_1 ~ N(init_mean, init_cov)
         o_jt = loadings[j] . s_t + N(0, obs_var[j])
 
-    The entries are whatever the parameters are (floats, numpy or pytensor scalars), so
-    the numpy and the PyMC filters stack the same statement.
+    The entries are whatever the parameters are (floats, (D,) numpy arrays of draws, or
+    pytensor scalars), so the numpy filter (:func:`system_arrays`) and the PyMC filters
+    (:func:`simulator.model.fit.system_tensors`) stack the same statement.
     """
 
-    transition: tuple[tuple[Any, ...], ...]
-    state_cov: tuple[tuple[Any, ...], ...]
-    loadings: tuple[tuple[Any, ...], ...]
-    obs_var: tuple[Any, ...]
-    init_mean: tuple[Any, ...]
-    init_cov: tuple[tuple[Any, ...], ...]
+    # nested tuples from monthly_system; arrays with a leading draw axis from system_arrays
+    transition: Any
+    state_cov: Any
+    loadings: Any
+    obs_var: Any
+    init_mean: Any
+    init_cov: Any
 
 
 def _diag(*values: Any) -> tuple[tuple[Any, ...], ...]:
@@ -110,10 +155,9 @@ def monthly_system(params: Mapping[str, Any], weight_a: Any) -> StateSpaceSystem
     Parameters
     ----------
     params : mapping
-        The schema's parameter names (floats or symbolic scalars); ``weight_a`` is
-        A(kappa), passed in so a symbolic caller can use its own A.
-    weight_a : scalar
-        A(``mean_reversion_per_year``).
+        The schema's parameter names (floats, (D,) arrays or symbolic scalars).
+    weight_a : scalar or (D,) array
+        A(``mean_reversion_per_year``), passed in so a symbolic caller can use its own A.
 
     Returns
     -------
@@ -142,6 +186,64 @@ def monthly_system(params: Mapping[str, Any], weight_a: Any) -> StateSpaceSystem
         # x_1 stationary, a_1 ~ N(0, sigma_acm^2), the walks start at their levels
         init_cov=_diag(s_tp * s_tp / (1.0 - phi * phi), s_a * s_a, 0.0, 0.0),
     )
+
+
+SYSTEM_PARAMETERS = (
+    "term_premium_persistence",
+    "acm_noise_persistence",
+    "term_premium_shock_pp",
+    "acm_noise_pp",
+    "neutral_rate_shock_pp",
+    "term_premium_mean_shock_pp",
+    "y10_noise_pp",
+    "neutral_rate_pp",
+    "term_premium_mean_pp",
+    "mean_reversion_per_year",
+)
+"""The parameters :func:`monthly_system` reads (with kappa, through A(kappa))."""
+
+
+def system_arrays(params: Mapping[str, Any], n_draws: int | None = None) -> StateSpaceSystem:
+    """:func:`monthly_system` for D parameter draws, as numpy arrays with a leading draw axis.
+
+    Parameters
+    ----------
+    params : mapping
+        The schema's parameter names, each a float or a (D,) array; a missing optional
+        parameter (``OPTIONAL_PARAMETERS``) takes its default, 0.
+    n_draws : int, optional
+        D (default: the broadcast length of the system's parameters).
+
+    Returns
+    -------
+    StateSpaceSystem
+        ``transition``, ``state_cov``, ``init_cov`` (D, K, K); ``loadings`` (D, J, K);
+        ``obs_var`` (D, J); ``init_mean`` (D, K); float64.
+
+    Examples
+    --------
+    >>> p = dict(term_premium_persistence=[0.9, 0.8], term_premium_shock_pp=0.2,
+    ...          acm_noise_pp=0.3, y10_noise_pp=0.1, neutral_rate_pp=3.0,
+    ...          term_premium_mean_pp=1.0, mean_reversion_per_year=0.3)
+    >>> s = system_arrays(p)
+    >>> s.transition.shape, s.loadings.shape, s.transition[1, 0, 0]
+    ((2, 4, 4), (2, 2, 4), np.float64(0.8))
+    """
+    p = {
+        name: np.atleast_1d(
+            np.asarray(params[name] if name in params else OPTIONAL_PARAMETERS[name], np.float64)
+        )
+        for name in SYSTEM_PARAMETERS
+    }
+    d = n_draws or np.broadcast_shapes(*(v.shape for v in p.values()))[0]
+    system = monthly_system(p, expectations_weight_A(p["mean_reversion_per_year"]))
+
+    def stack(entries: Any) -> NDArray[np.float64]:
+        if isinstance(entries, tuple):
+            return np.stack([stack(e) for e in entries], axis=1)
+        return np.broadcast_to(np.asarray(entries, dtype=np.float64), (d,))
+
+    return StateSpaceSystem(*(stack(part) for part in system))
 
 
 @dataclass(frozen=True)
