@@ -29,6 +29,7 @@ from simulator.backtest.origin import (
     run_origin,
     write_origin_files,
 )
+from simulator.backtest.outcomes import touch_forecast
 from simulator.backtest.output import write_backtest
 from simulator.backtest.run import (
     BacktestResult,
@@ -268,9 +269,21 @@ def test_a_poisoned_future_row_changes_nothing_for_the_origin(
         scenario, _ = write_origin_files(
             od, values, folder, paths=200, seed=7, priors_path=PRIORS, calibration=calibration
         )
-        fc = forecast_from_run(od, run_origin(scenario, 200), np.random.default_rng(9), {})
+        result = run_origin(scenario, 200)
+        fc = forecast_from_run(od, result, np.random.default_rng(9), {})
         runs.append((fc, scenario.read_text(), (folder / "priors.yaml").read_text()))
     (a, scen_a, pri_a), (b, scen_b, pri_b) = runs
+    # The engine's touch estimator (p_touch, what "P(10y touches 3.5%)" reads) is the
+    # outcome rule applied to its own daily paths: exactly, since every path is kept.
+    dates = pd.DatetimeIndex(result.dataset["date"].values)
+    rule = touch_forecast(
+        result.dataset["y10_paths"].values[:, 1:],
+        dates[1:],
+        clean.as_of,
+        clean.y0,
+        horizons=range(1, MAX_HORIZON + 1),
+    )
+    np.testing.assert_array_equal(rule, a.touch)
     assert scen_a == scen_b and pri_a == pri_b
     np.testing.assert_array_equal(a.paths, b.paths)
     np.testing.assert_array_equal(a.touch, b.touch)

@@ -48,7 +48,7 @@ def touch_table(
 ) -> pd.DataFrame:
     """One row per (origin, offset, horizon): model and random-walk probabilities, outcome."""
     rows = []
-    offsets = np.asarray(TOUCH_OFFSETS_PP)
+    offsets = TOUCH_OFFSETS_PP
     for fc in results:
         assert fc.as_of is not None
         outcome = touch_outcomes(closes, fc.as_of, fc.y0, offsets, horizons)

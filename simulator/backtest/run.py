@@ -45,6 +45,7 @@ from simulator.backtest.origin import (
 )
 from simulator.data.history import monthly_history
 from simulator.data.loaders import PathLike, data_sha256, load_series
+from simulator.engine.setup import BLOCK_SIZE
 
 __all__ = ["BacktestResult", "ForecastOptions", "run_backtest", "score_forecasts"]
 
@@ -375,6 +376,53 @@ def _execute(
     return results, fits
 
 
+def _check_settings(
+    horizons: Sequence[int],
+    every: int,
+    refit_every: int,
+    paths: int,
+    keep_origins: bool,
+    out_root: PathLike | None,
+) -> list[int]:
+    """The sorted horizons, or a ValueError naming the option, before any work starts."""
+    hs = sorted({int(h) for h in horizons})
+    if not hs or hs[0] < 1 or hs[-1] > MAX_HORIZON:
+        raise ValueError(f"--horizons: each must lie in 1..{MAX_HORIZON}, found {list(horizons)}")
+    if every < 1 or refit_every < 1 or paths < 10:
+        raise ValueError(
+            f"--every {every}, --refit-every {refit_every}, --paths {paths}: "
+            "need --every >= 1, --refit-every >= 1 and --paths >= 10"
+        )
+    if paths > BLOCK_SIZE:
+        raise ValueError(
+            f"--paths {paths}: a backtest origin keeps every path for its scores, at most "
+            f"{BLOCK_SIZE} (one engine block)"
+        )
+    if keep_origins and out_root is None:
+        raise ValueError("--keep-origins needs an output folder (--out)")
+    return hs
+
+
+def score_results(
+    results: Sequence[OriginForecast], realised: pd.Series, data_dir: PathLike, hs: list[int]
+) -> BacktestResult:
+    """Month-end, touch and return scores of the origins' forecasts (no settings yet)."""
+    forecasts, events = forecast_tables(results, realised, hs)
+    summary = score_forecasts(forecasts, events, hs)
+    closes = load_series("dgs10", data_dir)  # outcomes only, never a model input
+    touches = touch_table(results, closes, hs)
+    returns, samples = return_table(results, closes, load_series("dgs3mo", data_dir), hs)
+    summary.update(score_daily(touches, returns, samples, hs))
+    return BacktestResult(
+        summary=summary,
+        forecasts=forecasts,
+        events=events,
+        timings={},
+        touches=touches,
+        returns=returns,
+    )
+
+
 def run_backtest(
     data_dir: PathLike,
     *,
@@ -439,14 +487,7 @@ def run_backtest(
     >>> res.summary["scores"]["random_walk"]["1"]["crps"]  # doctest: +SKIP
     """
     options = options or ForecastOptions()
-    hs = sorted({int(h) for h in horizons})
-    if not hs or hs[0] < 1 or hs[-1] > MAX_HORIZON:
-        raise ValueError(f"--horizons: each must lie in 1..{MAX_HORIZON}, found {list(horizons)}")
-    if every < 1 or refit_every < 1 or paths < 10:
-        raise ValueError(
-            f"--every {every}, --refit-every {refit_every}, --paths {paths}: "
-            "need --every >= 1, --refit-every >= 1 and --paths >= 10"
-        )
+    hs = _check_settings(horizons, every, refit_every, paths, keep_origins, out_root)
     say = progress or (lambda _s, _d, _t: None)
     t_start = time.perf_counter()
     # Fail on a bad priors file or data folder here, before any worker starts.
@@ -473,8 +514,6 @@ def run_backtest(
         f"--paths {paths} --seed {seed} --refit-every {refit_every} --keep-origins",
         "diagnostics": {"laplace": 1.0 if options.fitter == "laplace" else 0.0},
     }
-    if keep_origins and out_root is None:
-        raise ValueError("--keep-origins needs an output folder (--out)")
     staging = None
     if keep_origins:
         Path(out_root).mkdir(parents=True, exist_ok=True)  # type: ignore[arg-type]
@@ -504,12 +543,8 @@ def run_backtest(
         raise
     t_sim = time.perf_counter()
 
-    forecasts, events = forecast_tables(results, realised, hs)
-    summary = score_forecasts(forecasts, events, hs)
-    closes = load_series("dgs10", data_dir)  # outcomes only, never a model input
-    touches = touch_table(results, closes, hs)
-    returns, samples = return_table(results, closes, load_series("dgs3mo", data_dir), hs)
-    summary.update(score_daily(touches, returns, samples, hs))
+    result = score_results(results, realised, data_dir, hs)
+    summary = result.summary
     summary["settings"] = {
         "start": start,
         "end": end,
@@ -534,16 +569,7 @@ def run_backtest(
         "scoring_s": time.perf_counter() - t_sim,
         "workers": float(n_workers) if scheduler is None else float("nan"),
     }
-    result = BacktestResult(
-        summary=summary,
-        forecasts=forecasts,
-        events=events,
-        timings=timings,
-        fits=fits,
-        touches=touches,
-        returns=returns,
-        origins_dir=staging,
-    )
+    result.timings, result.fits, result.origins_dir = timings, fits, staging
     if out_root is not None:
         from simulator.backtest.output import write_backtest
 
