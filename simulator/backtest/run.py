@@ -488,6 +488,8 @@ def run_backtest(
     """
     options = options or ForecastOptions()
     hs = _check_settings(horizons, every, refit_every, paths, keep_origins, out_root)
+    if _parse_month(end, "--end") < _parse_month(start, "--start"):
+        raise ValueError(f"--end {end} is before --start {start}")
     say = progress or (lambda _s, _d, _t: None)
     t_start = time.perf_counter()
     # Fail on a bad priors file or data folder here, before any worker starts.

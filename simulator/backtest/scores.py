@@ -18,7 +18,6 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-import scoringrules as sr
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
@@ -55,11 +54,15 @@ def crps_sample(observed: ArrayLike, sample: ArrayLike) -> FloatArray:
     >>> float(crps_sample(0.0, np.array([0.0, 0.0])))
     0.0
     """
+    import scoringrules as sr  # ~9 s of numba compilation at import: only when scoring
+
     return np.asarray(sr.crps_ensemble(observed, np.asarray(sample), estimator="pwm"))
 
 
 def crps_normal(observed: ArrayLike, mean: ArrayLike, sd: ArrayLike) -> FloatArray:
     """Closed-form CRPS of a Gaussian forecast (scoringrules)."""
+    import scoringrules as sr
+
     return np.asarray(sr.crps_normal(observed, mean, sd))
 
 

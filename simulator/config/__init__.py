@@ -35,7 +35,19 @@ _WHERE = {
     "Scenario": "schema",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "PARAMETERS",
+    "ConfigError",
+    "Loaded",
+    "PriorsFile",
+    "Problem",
+    "Scenario",
+    "check_files",
+    "json_schema",
+    "json_schema_text",
+    "load_priors",
+    "load_scenario_file",
+]
 
 
 def __getattr__(name: str) -> Any:
