@@ -468,3 +468,14 @@ def test_json_schema_checks_cut_count_and_monthly_keys(validator: Any) -> None:
     data = _json_able(load_yaml(REPO / "scenarios" / "jgb-spillover.yaml").data)
     data["hedging"]["currencies"]["JPY"]["short_rate_pp"]["2026-13"] = 1.0
     assert not validator.is_valid(data)
+
+
+def test_config_names_load_lazily_and_all_resolve() -> None:
+    # simulator.config resolves its public names on first use (macrosim --help stays fast)
+    import simulator.config as cfg
+
+    assert set(cfg.__all__) == set(cfg._WHERE)
+    for name in cfg.__all__:
+        assert getattr(cfg, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        cfg.nope  # noqa: B018
