@@ -286,6 +286,14 @@ def run(
     ds.attrs["config_sha256"] = provenance["config_sha256"]
     ds.attrs["data_sha256"] = provenance["data_sha256"]
     timings["total_s"] = time.perf_counter() - t0
+    log.info(
+        "run %s: %d paths, seed %d, %s draws; %s",
+        cfg.name,
+        spec.paths,
+        seed,
+        draws.source,
+        ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()),
+    )
     return Result(
         summary=summary,
         dataset=ds,

@@ -52,6 +52,9 @@ def _root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show the library's INFO logging.")
+    ] = False,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks and debug logging.")
     ] = False,
@@ -62,10 +65,9 @@ def _root(
     warnings.filterwarnings(
         "ignore", message="PyTensor could not link to a BLAS", category=UserWarning
     )
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("simulator").setLevel(level)
 
 
 @app.command()

@@ -74,3 +74,27 @@ def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.stdout == f"macrosim {__version__}\n"
+
+
+def test_python_dash_m_simulator_is_the_cli() -> None:
+    import subprocess
+    import sys
+
+    res = subprocess.run(
+        [sys.executable, "-m", "simulator", "--version"], capture_output=True, text=True
+    )
+    assert res.returncode == 0 and res.stdout.strip() == f"macrosim {__version__}"
+
+
+def test_verbose_shows_info_logging() -> None:
+    import logging
+
+    library = logging.getLogger("simulator")
+    try:
+        result = runner.invoke(app, ["-v", "check", str(SHIPPED[0])])
+        assert result.exit_code == 0
+        assert library.getEffectiveLevel() == logging.INFO
+        runner.invoke(app, ["check", str(SHIPPED[0])])
+        assert library.getEffectiveLevel() == logging.WARNING
+    finally:
+        library.setLevel(logging.NOTSET)
