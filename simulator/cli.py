@@ -70,7 +70,7 @@ def _root(
     logging.getLogger("simulator").setLevel(level)
 
 
-@app.command()
+@app.command(epilog="Example: macrosim check priors/default.yaml scenarios/baseline.yaml")
 def check(
     files: Annotated[
         list[Path], typer.Argument(help="Priors and scenario YAML files to validate.")
@@ -87,7 +87,7 @@ def check(
     typer.echo(f"ok: {len(files)} file(s) valid")
 
 
-@app.command()
+@app.command(epilog="Example: macrosim schema > docs/schema.json")
 def schema() -> None:
     """Print the JSON Schema of priors and scenario files (for editors)."""
     from simulator.config import json_schema_text
@@ -209,7 +209,10 @@ def _print_answers(summary: dict[str, Any], folder: Path | None) -> None:
         console.print(f"run folder: {folder}")
 
 
-@app.command()
+@app.command(
+    epilog="Examples: macrosim run scenarios/baseline.yaml  |  "
+    "macrosim run scenarios/baseline.yaml --data ../shared/data --paths 20000"
+)
 def run(
     scenario: Annotated[
         Path, typer.Argument(help="Scenario YAML file.", exists=True, dir_okay=False)
@@ -287,7 +290,9 @@ def run(
         raise typer.Exit(EXIT_DIAGNOSTICS)
 
 
-@app.command()
+@app.command(
+    epilog="Example: macrosim compare scenarios/baseline.yaml scenarios/research-view.yaml"
+)
 def compare(
     scenarios: Annotated[
         list[Path], typer.Argument(help="Scenario YAML files.", exists=True, dir_okay=False)
@@ -329,7 +334,10 @@ data_app = typer.Typer(help="History data.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
 
-@priors_app.command("show")
+@priors_app.command(
+    "show",
+    epilog="Example: macrosim priors show priors/default.yaml --scenario scenarios/baseline.yaml",
+)
 def priors_show(
     priors: Annotated[Path, typer.Argument(help="Priors YAML file.", exists=True, dir_okay=False)],
     scenario: Annotated[
@@ -346,7 +354,7 @@ def priors_show(
     typer.echo(f"prior predictive folder: {folder}")
 
 
-@app.command()
+@app.command(epilog="Example: macrosim fit scenarios/baseline.yaml --data ../shared/data")
 def fit(
     scenario: Annotated[
         Path, typer.Argument(help="Scenario YAML file.", exists=True, dir_okay=False)
@@ -384,7 +392,7 @@ def fit(
             raise typer.Exit(EXIT_DIAGNOSTICS)
 
 
-@data_app.command("fetch")
+@data_app.command("fetch", epilog="Example: macrosim data fetch ./data")
 def data_fetch(
     dest: Annotated[Path, typer.Argument(help="Folder to download the registry's series into.")],
 ) -> None:
@@ -400,7 +408,9 @@ def data_fetch(
         typer.echo(str(p))
 
 
-@app.command()
+@app.command(
+    epilog="Example: macrosim sweep scenarios/sweeps/independence-by-cuts.yaml --workers 2"
+)
 def sweep(
     sweep_file: Annotated[
         Path,
@@ -437,7 +447,10 @@ def sweep(
         raise typer.Exit(EXIT_OTHER)
 
 
-@app.command()
+@app.command(
+    epilog="Example: macrosim backtest --data ../shared/data --start 2015-01 "
+    "--end 2015-12 --keep-origins"
+)
 def backtest(
     data: Annotated[
         Path, typer.Option("--data", help="History folder.", exists=True, file_okay=False)
@@ -535,7 +548,10 @@ def backtest(
         typer.echo(f"backtest folder: {res.folder}")
 
 
-@app.command()
+@app.command(
+    epilog="Example: macrosim market strip.csv --as-of 2026-01-20 "
+    "--scenario scenarios/baseline.yaml"
+)
 def market(
     futures: Annotated[
         Path,

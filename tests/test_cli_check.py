@@ -98,3 +98,13 @@ def test_verbose_shows_info_logging() -> None:
         assert library.getEffectiveLevel() == logging.WARNING
     finally:
         library.setLevel(logging.NOTSET)
+
+
+def test_every_command_help_ends_with_an_example() -> None:
+    commands = ["check", "schema", "run", "compare", "fit", "sweep", "backtest", "market"]
+    for argv in [[c] for c in commands] + [["priors", "show"], ["data", "fetch"]]:
+        result = runner.invoke(app, [*argv, "--help"])
+        assert result.exit_code == 0, argv
+        # the text after the last options panel (rich draws panels with box lines)
+        tail = result.stdout.rsplit("╰", 1)[-1].split("\n", 1)[-1]
+        assert tail.strip().startswith("Example") and "macrosim " in tail, (argv, tail)
