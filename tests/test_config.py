@@ -479,3 +479,21 @@ def test_config_names_load_lazily_and_all_resolve() -> None:
         assert getattr(cfg, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         cfg.nope  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("kind: scenario", "kind: scenaro", "found 'scenaro'. Did you mean 'kind: scenario'?"),
+        ("kind: scenario", "knd: scenario", "unknown key 'knd'. Did you mean 'kind'?"),
+    ],
+)
+def test_a_misspelt_kind_gets_did_you_mean(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text((REPO / "scenarios" / "baseline.yaml").read_text().replace(old, new, 1))
+    with pytest.raises(ConfigError) as err:
+        load_scenario_file(path)
+    text = str(err.value)
+    assert text.startswith(f"{path}:4:") and message in text

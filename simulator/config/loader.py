@@ -56,7 +56,16 @@ def file_kind(doc: Document) -> FileKind:
     kind = data.get("kind")
     if kind not in ("priors", "scenario"):
         found = "no 'kind' key" if "kind" not in data else f"{kind!r}"
-        raise doc.error(("kind",), f"expected kind: priors or kind: scenario, found {found}")
+        message = f"expected kind: priors or kind: scenario, found {found}"
+        if "kind" in data:
+            hint = _suggest(str(kind), ("priors", "scenario"))
+            message += f". Did you mean 'kind: {hint}'?" if hint else ""
+            raise doc.error(("kind",), message)
+        misspelt = [k for k in data if _suggest(str(k), ("kind",))]
+        if misspelt:
+            message += f"; unknown key {misspelt[0]!r}. Did you mean 'kind'?"
+            raise doc.error((misspelt[0],), message)
+        raise doc.error(("kind",), message)
     return typing.cast(FileKind, kind)
 
 
