@@ -2,18 +2,30 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+SUM := $(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# `make run` installs what a run needs; `make test` (and the rest) the dev extras too
+RUN_STAMP := $(VENV)/.installed-run-$(SUM)
+STAMP := $(VENV)/.installed-dev-$(SUM)
 
 .PHONY: run test test-slow lint bench bench-fit docs-figures calibrate clean
 
-$(STAMP): pyproject.toml
+define venv
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or make PYTHON=python3)"; exit 2; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
-	rm -f $(VENV)/.installed-* && touch $@
+endef
 
-run: $(STAMP)
+$(RUN_STAMP): pyproject.toml
+	$(venv)
+	$(BIN)/python -m pip install -q -e .
+	rm -f $(VENV)/.installed-run-* && touch $@
+
+$(STAMP): pyproject.toml
+	$(venv)
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@ $(RUN_STAMP)
+
+run: $(RUN_STAMP)
 	$(BIN)/macrosim run scenarios/baseline.yaml
 
 test: $(STAMP)
