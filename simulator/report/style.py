@@ -29,12 +29,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.legend import Legend
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import Formatter
 
 __all__ = [
     "BELIEF_COLORS",
@@ -393,18 +394,31 @@ def format_date_axis(ax: Axes, *, every: int = 1) -> None:
     ax.xaxis.set_major_formatter(formatter)
 
 
+class _PercentFormatter(Formatter):
+    """Fractions as percentages, with enough decimals that neighbouring ticks differ."""
+
+    def __init__(self, target: Axis, digits: int) -> None:
+        self._target = target
+        self._digits = digits
+
+    def _decimals(self, locs: Sequence[float] | np.ndarray) -> int:
+        ticks = np.asarray(locs, dtype=float) * 100
+        step = float(np.min(np.diff(ticks))) if ticks.size > 1 else 1.0
+        return max(self._digits, 0 if step >= 1 else int(np.ceil(-np.log10(step) - 1e-9)))
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return f"{100 * x:.{self._decimals(self._target.get_majorticklocs())}f}"
+
+    def format_ticks(self, values: Any) -> list[str]:
+        # the axis passes its major tick locations: locate once per axis, not once per label
+        need = self._decimals(values)
+        return [f"{100 * v:.{need}f}" for v in values]
+
+
 def percent_axis(ax: Axes, axis: str = "y", digits: int = 0) -> None:
     """Show a fraction axis as percentages (the data stay fractions)."""
     target = ax.yaxis if axis == "y" else ax.xaxis
-
-    def _fmt(v: float, _pos: int | None) -> str:
-        # enough decimals that neighbouring ticks never print the same label
-        ticks = np.asarray(target.get_majorticklocs(), dtype=float) * 100
-        step = float(np.min(np.diff(ticks))) if ticks.size > 1 else 1.0
-        need = max(digits, 0 if step >= 1 else int(np.ceil(-np.log10(step) - 1e-9)))
-        return f"{100 * v:.{need}f}"
-
-    target.set_major_formatter(FuncFormatter(_fmt))
+    target.set_major_formatter(_PercentFormatter(target, digits))
 
 
 def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
@@ -429,7 +443,16 @@ def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
     svg = stem.with_name(stem.name + ".svg")
     with memo_style():
         fig.savefig(png, dpi=SAVE_DPI, format="png", metadata={"Software": None})
-        fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+        # The PNG's draw has placed the axes; the SVG keeps that placement rather than
+        # solving the constrained layout a second time (a third of a figure's save time).
+        engine = fig.get_layout_engine()
+        if engine is not None:
+            fig.set_layout_engine("none")
+        try:
+            fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+        finally:
+            if engine is not None:
+                fig.set_layout_engine(engine)
     return [png, svg]
 
 
