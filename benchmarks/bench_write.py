@@ -16,10 +16,12 @@ then, in the same process:
 With ``--against REV`` the measurement also runs on the package as it was at git
 revision REV (extracted to a temporary folder), alternating old and new ``--repeat``
 times in fresh processes, and prints new/old ratios of the medians: on a shared machine
-the ratio is the number to read. CPU seconds are less disturbed by other jobs than wall
-seconds. Last line::
+the ratios are the numbers to read. CPU seconds (this process and its figure workers)
+are less disturbed by other jobs than wall seconds; figures drawn in parallel gain in
+wall seconds only. Last line::
 
-    write: write_run_s=<new> cpu_s=<new> [ratio=<new/old>] peak_mb=<mb>
+    write: write_run_s=<wall> cpu_s=<cpu> [wall_ratio=<new/old> cpu_ratio=<new/old>]
+           peak_mb=<this process> worker_peak_mb=<largest worker> fitted=<0|1>
 """
 
 from __future__ import annotations
@@ -43,12 +45,18 @@ REPO = Path(__file__).resolve().parents[1]
 SCENARIO = REPO / "scenarios" / "baseline.yaml"
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (the figure workers)."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + kids.ru_utime + kids.ru_stime
+
+
 @contextmanager
 def _clock(out: dict[str, list[float]], name: str) -> Iterator[None]:
     """Add (wall, cpu) seconds of the block to ``out[name]``."""
-    w, c = time.perf_counter(), time.process_time()
+    w, c = time.perf_counter(), _cpu()
     yield
-    out[name] = [time.perf_counter() - w, time.process_time() - c]
+    out[name] = [time.perf_counter() - w, _cpu() - c]
 
 
 def _timed_savefig(fig: Any, out: dict[str, list[float]], name: str) -> None:
@@ -181,19 +189,22 @@ def main() -> None:
     new = med["new"]
     print(
         f"{'stage':32s} {'wall s':>8s} {'cpu s':>8s}"
-        + ("  old wall  old cpu  new/old cpu" if "old" in med else "")
+        + ("  old wall  old cpu  new/old wall  new/old cpu" if "old" in med else "")
     )
     for name, (w, c) in new.items():
         line = f"{name:32s} {w:8.3f} {c:8.3f}"
         if "old" in med and name in med["old"]:
             ow, oc = med["old"][name]
-            line += f"  {ow:8.3f} {oc:8.3f}  {c / oc if oc else float('nan'):10.2f}"
+            rw = w / ow if ow else float("nan")
+            rc = c / oc if oc else float("nan")
+            line += f"  {ow:8.3f} {oc:8.3f}  {rw:12.2f}  {rc:11.2f}"
         print(line)
     peak = max(r["peak_mb"] for r in runs["new"])
     tail = f"write: write_run_s={new['write_run'][0]:.2f} cpu_s={new['write_run'][1]:.2f}"
     if "old" in med:
-        ratio = new["write_run"][1] / med["old"]["write_run"][1]
-        tail += f" ratio={ratio:.2f} (cpu, median of {a.repeat})"
+        wall_ratio = new["write_run"][0] / med["old"]["write_run"][0]
+        cpu_ratio = new["write_run"][1] / med["old"]["write_run"][1]
+        tail += f" wall_ratio={wall_ratio:.2f} cpu_ratio={cpu_ratio:.2f} (medians of {a.repeat})"
         tail += f" old_peak_mb={max(r['peak_mb'] for r in runs['old']):.0f}"
     worker = max(r.get("worker_peak_mb", 0.0) for r in runs["new"])
     print(
