@@ -19,6 +19,7 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -508,6 +509,7 @@ def write_run(result: Result, out_root: str | Path) -> Path:
     import json
 
     from simulator.report import render_summary_md, write_figures, write_tables
+    from simulator.report.figures import fit_check
     from simulator.report.rundir import new_run_id, run_folder
     from simulator.report.summary import summary_json_text
 
@@ -518,9 +520,18 @@ def write_run(result: Result, out_root: str | Path) -> Path:
     with rf as folder:
         (folder / "summary.json").write_text(summary_json_text(s))
         _to_netcdf(result.dataset, folder / "results.nc")
-        figs = write_figures(result.dataset, folder, posterior=_posterior_pairs(result))
+        ppc = _fit_check_data(result)
+        # the fit check is drawn with the other figures (in parallel) but not in summary.md
+        extra = {} if ppc is None else {"fit_check": partial(fit_check, ppc, result.dataset.attrs)}
+        figs = write_figures(
+            result.dataset, folder, posterior=_posterior_pairs(result), extra=extra
+        )
         write_tables(result.dataset, folder / "tables")
-        pngs = {p.stem: p.relative_to(folder) for p in figs if p.suffix == ".png"}
+        pngs = {
+            p.stem: p.relative_to(folder)
+            for p in figs
+            if p.suffix == ".png" and p.stem not in extra
+        }
         (folder / "summary.md").write_text(render_summary_md(s, result.dataset, pngs, base=folder))
         post = result.posterior
         if post is not None:
@@ -528,8 +539,8 @@ def write_run(result: Result, out_root: str | Path) -> Path:
                 post.idata.to_netcdf(str(folder / "posterior.nc"), engine="h5netcdf")
             elif getattr(post, "posterior_file", None) is not None:
                 shutil.copyfile(post.posterior_file, folder / "posterior.nc")
-            if result.fit_history is not None:
-                _write_fit_check(result, folder)
+        if ppc is not None:
+            ppc.to_netcdf(folder / "fit_check.nc", engine="h5netcdf")
         run_info = {
             "run_id": run_id,
             "started_utc": started,
@@ -740,27 +751,25 @@ def priors_show(
     return rf.final
 
 
-def _write_fit_check(result: Result, folder: Path) -> None:
-    """figures/fit_check: fitted vs observed 10y and term premium over the fit window."""
+def _fit_check_data(result: Result) -> xr.Dataset | None:
+    """The fit check's posterior predictive summary (None for an unfitted run)."""
     from simulator.model.commands import posterior_predictive_summary
-    from simulator.report import save_figure
-    from simulator.report.figures import fit_check
 
     post = result.posterior
+    if post is None or result.fit_history is None:
+        return None
     cached = None
     if getattr(post, "posterior_file", None) is not None:
         # the check depends only on the fit and its history: keep it with the cached fit
         cached = Path(post.posterior_file).with_name("fit_check.nc")
     if cached is not None and cached.is_file():
-        ppc = xr.load_dataset(cached, engine="h5netcdf")
-    else:
-        ppc = posterior_predictive_summary(post, result.fit_history)
-        if cached is not None:
-            tmp = cached.with_name(f".fit_check-{os.getpid()}.tmp")
-            ppc.to_netcdf(tmp, engine="h5netcdf")
-            os.replace(tmp, cached)
-    save_figure(fit_check(ppc, result.dataset.attrs), folder / "figures" / "fit_check")
-    ppc.to_netcdf(folder / "fit_check.nc", engine="h5netcdf")
+        return xr.load_dataset(cached, engine="h5netcdf")
+    ppc = posterior_predictive_summary(post, result.fit_history)
+    if cached is not None:
+        tmp = cached.with_name(f".fit_check-{os.getpid()}.tmp")
+        ppc.to_netcdf(tmp, engine="h5netcdf")
+        os.replace(tmp, cached)
+    return ppc
 
 
 def _posterior_pairs(result: Result) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:

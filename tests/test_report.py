@@ -209,6 +209,15 @@ def test_write_figures_png_and_svg(ds: xr.Dataset, tmp_path: Path) -> None:
         assert "<svg" in head
 
 
+def test_write_figures_in_workers_same_files(ds: xr.Dataset, tmp_path: Path) -> None:
+    # figures drawn in forked worker processes are the files drawn one by one here
+    one = write_figures(ds, tmp_path / "one", workers=1)
+    two = write_figures(ds, tmp_path / "two", workers=2)
+    assert [p.name for p in one] == [p.name for p in two]
+    for a, b in zip(one, two, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
 def test_svg_is_reproducible(ds: xr.Dataset, tmp_path: Path) -> None:
     a = save_figure(FIGURES["fan_chart"](ds), tmp_path / "a")[1].read_bytes()
     b = save_figure(FIGURES["fan_chart"](ds), tmp_path / "b")[1].read_bytes()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from simulator.report.style import (
     memo_figure,
     memo_style,
     percent_axis,
-    save_figure,
+    save_figures,
     source_line,
     subtitle_for,
 )
@@ -711,17 +712,19 @@ def posterior_densities(
             if not hi > lo:
                 lo, hi = lo - 0.5, hi + 0.5
             bins = np.linspace(lo, hi, 41)
-            if pri is not None and pri.size:
-                a.hist(pri, bins=bins, density=True, color=LIGHT_GREY, alpha=0.45, label="prior")
-            a.hist(
-                post,
-                bins=bins,
-                density=True,
-                histtype="stepfilled",
-                color=FAN_COLOR,
-                alpha=0.55,
-                label="posterior",
-            )
+            # each histogram one filled outline (the prior's once was 40 bar patches: the
+            # same pixels at five times the cost)
+            layers = [(pri, LIGHT_GREY, 0.45, "prior")] if pri is not None and pri.size else []
+            for values, color, alpha, label in [*layers, (post, FAN_COLOR, 0.55, "posterior")]:
+                a.hist(
+                    values,
+                    bins=bins,
+                    density=True,
+                    histtype="stepfilled",
+                    color=color,
+                    alpha=alpha,
+                    label=label,
+                )
             unit = units.get(name, "")
             # two short lines so neighbouring panels' labels never collide
             words = name.removesuffix("_pp").removesuffix("_per_year").split("_")
@@ -814,10 +817,23 @@ def all_figures(ds: xr.Dataset, *, posterior: Any = None) -> dict[str, Figure]:
     return out
 
 
-def write_figures(ds: xr.Dataset, folder: str | Path, *, posterior: Any = None) -> list[Path]:
-    """Write ``<folder>/figures/<name>.png`` and ``.svg`` for every figure; return the paths."""
-    out: list[Path] = []
-    target = Path(folder) / "figures"
-    for name, fig in all_figures(ds, posterior=posterior).items():
-        out.extend(save_figure(fig, target / name))
-    return out
+def write_figures(
+    ds: xr.Dataset,
+    folder: str | Path,
+    *,
+    posterior: Any = None,
+    extra: Mapping[str, Callable[[], Figure]] | None = None,
+    workers: int | None = None,
+) -> list[Path]:
+    """Write ``<folder>/figures/<name>.png`` and ``.svg`` for every figure; return the paths.
+
+    The figures of :func:`all_figures`, then those of ``extra`` (name -> a builder of no
+    arguments), drawn by :func:`~simulator.report.style.save_figures` (``workers``
+    processes; by default one a usable core).
+    """
+    builders: dict[str, Callable[[], Figure]] = {n: partial(f, ds) for n, f in FIGURES.items()}
+    if posterior is not None and int(ds.attrs.get("fitted", 0)):
+        builders["posterior_densities"] = partial(posterior_densities, posterior, ds=ds)
+    builders.update(extra or {})
+    heavy = ("posterior_densities", "fit_check", "entry_returns")
+    return save_figures(builders, Path(folder) / "figures", workers=workers, heavy=heavy)
