@@ -477,14 +477,18 @@ def _save_job(name: str, stem: Path) -> list[Path]:
 
 
 def figure_workers(n_figures: int, workers: int | None = None) -> int:
-    """How many processes :func:`save_figures` uses: the usable cores, at most one a figure.
+    """How many processes :func:`save_figures` uses: one unless asked, at most one a figure.
 
-    One (in this process) where ``fork`` is unavailable or this is a daemonic process
-    (which may not start children).
+    Parallel drawing is opt-in (``workers=N``, or ``workers=0`` for the usable cores): it
+    forks the run's process, which Python 3.12+ deprecates when threads are alive (a Dask
+    client's, say), and it measured no wall-clock gain on a busy 2-core machine. One
+    (in this process) where ``fork`` is unavailable or this is a daemonic process.
     """
-    if workers is None:
-        if "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
-            return 1
+    if workers is None or workers == 1:
+        return 1
+    if "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
+        return 1
+    if workers == 0:
         try:
             workers = len(os.sched_getaffinity(0))
         except AttributeError:  # not on Linux
