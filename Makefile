@@ -1,4 +1,5 @@
 # macrosim: `make run` runs the baseline scenario offline; `make test` runs the tests.
+# any of python3.11, python3.12, python3.13 (3.11 made the shipped results)
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
