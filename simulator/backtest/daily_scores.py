@@ -31,7 +31,6 @@ from simulator.backtest.outcomes import (
     rw_hold_returns,
     rw_touch_probability,
     touch_outcomes,
-    window_mask,
 )
 from simulator.backtest.scenario import TOUCH_OFFSETS_PP
 
@@ -53,8 +52,7 @@ def touch_table(
         assert fc.as_of is not None
         outcome = touch_outcomes(closes, fc.as_of, fc.y0, offsets, horizons)
         for j, h in enumerate(horizons):
-            days = window_mask(pd.DatetimeIndex(_grid_days(fc, h)), fc.as_of, h)
-            n_days = int(days.sum()) if days is not None else 21 * h
+            n_days = fc.month_end_bdays[h - 1]  # closes in the window (the daily grid's)
             for i, off in enumerate(offsets):
                 rows.append(
                     {
@@ -67,14 +65,6 @@ def touch_table(
                     }
                 )
     return pd.DataFrame(rows)
-
-
-def _grid_days(fc: OriginForecast, h: int) -> pd.DatetimeIndex:
-    """Business days from the as-of to the end of month h (the engine's daily grid)."""
-    from simulator.data.calendar import business_days
-
-    end = fc.month_end_dates[h - 1]
-    return pd.DatetimeIndex(business_days(fc.as_of + pd.Timedelta(days=1), end))
 
 
 def return_table(

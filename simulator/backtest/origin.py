@@ -207,6 +207,8 @@ class OriginForecast:
     rw_paths: np.ndarray
     touch: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     month_end_dates: tuple[pd.Timestamp, ...] = ()
+    month_end_bdays: tuple[int, ...] = ()
+    """Business days from the as-of to each month end (the daily grid's index there)."""
     as_of: pd.Timestamp | None = None
     bill_pp: float = float("nan")
     summary: dict[str, Any] = field(default_factory=dict)
@@ -299,6 +301,7 @@ def forecast_from_run(
         rw_paths=rw,
         touch=touch,
         month_end_dates=tuple(dates[idx]),
+        month_end_bdays=tuple(idx),
         as_of=od.as_of,
         bill_pp=od.snapshot.policy_rate + od.snapshot.bill_spread_pp,
         summary=result.summary,
