@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -257,8 +258,10 @@ def _origin_task(
     """Filter the draws to the origin, write its files, run it, read the forecasts."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(3, index)))
     values = origin_levels(od, draws, rng, use_acm=options.use_acm)
-    with tempfile.TemporaryDirectory(prefix="macrosim-origin-") as tmp:
-        folder = Path(origins_dir) / f"{od.origin:%Y-%m}" if origins_dir else Path(tmp)
+    kept = Path(origins_dir) / f"{od.origin:%Y-%m}" if origins_dir else None
+    place = nullcontext(str(kept)) if kept else tempfile.TemporaryDirectory(prefix="macrosim-")
+    with place as where:
+        folder = Path(where)
         folder.mkdir(parents=True, exist_ok=True)
         scenario, binfo = write_origin_files(
             od,
@@ -271,7 +274,7 @@ def _origin_task(
             rule=BeliefRule(),
         )
         result = run_origin(scenario, n_paths)
-        if origins_dir:
+        if kept:
             from simulator.report.summary import summary_json_text
 
             (folder / "summary.json").write_text(summary_json_text(result.summary))
