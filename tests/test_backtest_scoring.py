@@ -167,14 +167,14 @@ def test_a_calibrated_touch_forecaster_scores_as_calibrated() -> None:
             oc.rw_touch_probability(
                 4.0,
                 s,
-                np.array(oc.DEFAULT_OFFSETS_PP)[:, None],
+                np.array(oc.TOUCH_OFFSETS_PP)[:, None],
                 np.array(oc.DEFAULT_HORIZONS),
                 21 * np.array(oc.DEFAULT_HORIZONS),
             )
             for s in sd
         ]
     )
-    for i in range(len(oc.DEFAULT_OFFSETS_PP)):
+    for i in range(len(oc.TOUCH_OFFSETS_PP)):
         for j in range(len(oc.DEFAULT_HORIZONS)):
             p, o = probs[:, i, j], outcomes[:, i, j]
             out = sc.touch_scores(p, o, rw[:, i, j])

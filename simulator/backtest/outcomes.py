@@ -39,6 +39,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from simulator.backtest.scenario import TOUCH_OFFSETS_PP
 from simulator.core.barrier import (
     BUSINESS_DAYS_PER_YEAR,
     bgk_shifted_level,
@@ -49,7 +50,6 @@ from simulator.core.bonds import bond_total_return, holding_coupon_dates
 
 __all__ = [
     "DEFAULT_HORIZONS",
-    "DEFAULT_OFFSETS_PP",
     "RW_QUANTILES",
     "TOUCH_TOLERANCE_PP",
     "hold_exit_date",
@@ -65,7 +65,6 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 
-DEFAULT_OFFSETS_PP: tuple[float, ...] = (-1.0, -0.5, 0.5)
 DEFAULT_HORIZONS: tuple[int, ...] = (1, 3, 6, 12)
 #: Slack of the at-or-beyond comparison, pp (H.15 closes have 2 decimals).
 TOUCH_TOLERANCE_PP: float = 1e-9
@@ -154,7 +153,7 @@ def touch_outcomes(
     closes: pd.Series,
     origin: pd.Timestamp,
     y0: float,
-    offsets_pp: Sequence[float] = DEFAULT_OFFSETS_PP,
+    offsets_pp: Sequence[float] = TOUCH_OFFSETS_PP,
     horizons: Sequence[int] = DEFAULT_HORIZONS,
 ) -> FloatArray:
     """Realised touch flags of the 10y on daily closes (module docstring for the rule).
@@ -193,7 +192,7 @@ def touch_forecast(
     dates: ArrayLike,
     origin: pd.Timestamp,
     y0: float,
-    offsets_pp: Sequence[float] = DEFAULT_OFFSETS_PP,
+    offsets_pp: Sequence[float] = TOUCH_OFFSETS_PP,
     horizons: Sequence[int] = DEFAULT_HORIZONS,
 ) -> FloatArray:
     """Touch probabilities from simulated daily closes, with the rule of :func:`touch_outcomes`.
