@@ -43,7 +43,7 @@ def test_compiled_kernel_matches_the_reference_on_the_same_shocks(path: str, gri
     inp = prepare_inputs(spec, draw_shocks(spec, 0))
     ref, fast = run_kernel(inp, "numpy"), run_kernel(inp, "compiled")
     # per-path values: read dates, the horizon, the sample paths
-    for name in ("y_read", "log_read", "rpost_read", "e_read", "y_end", "thin"):
+    for name in ("y_read", "log_read", "rpost_read", "e_read", "y_end", "thin", "thin2"):
         np.testing.assert_allclose(getattr(fast, name), getattr(ref, name), rtol=0, atol=1e-12)
     # touch flags exactly (daily closes), bridge probabilities to rounding (weekly)
     if grid == "daily":

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from simulator.core.barrier import daily_sigma_from_monthly
 from simulator.core.expectations import (
     HORIZON_MONTHS,
+    TWO_YEAR_MONTHS,
     expectations_component,
     expectations_weight_A,
     inflation_weight_B,
@@ -196,9 +197,13 @@ def test_expectations_component_at_window_end_is_the_fit_form() -> None:
     np.testing.assert_allclose(ec, fit, rtol=1e-13, atol=0)
 
 
+@pytest.mark.parametrize("horizon", [HORIZON_MONTHS, TWO_YEAR_MONTHS])
 @pytest.mark.parametrize("when", DATES[:-1], ids=str)
-def test_expectations_component_is_the_mean_expected_short_rate(when: dt.date) -> None:
-    """EC = mean over h of E[r_{t+h}]: the market's path in the window, then reversion."""
+def test_expectations_component_is_the_mean_expected_short_rate(
+    when: dt.date, horizon: int
+) -> None:
+    """EC = mean over h of E[r_{t+h}]: the market's path in the window, then reversion
+    (h = 1..120 for the 10-year, 1..24 for the 2-year)."""
     effective = [dt.date(2026, m, d) for m, d in [(1, 29), (3, 19), (6, 18), (9, 17), (12, 10)]]
     years_end = _years(when, WINDOW_END)
     taus = np.array([_years(when, e) for e in effective])
@@ -206,20 +211,27 @@ def test_expectations_component_is_the_mean_expected_short_rate(when: dt.date) -
     e_cuts = np.where(taus > 0, e_cuts, 0.0)  # decided meetings are in r_t
     rate, neutral, kappa = np.array([3.625, 3.375]), np.array([3.0, 2.75]), np.array([0.4, 1.5])
     infl = np.array([0.05, -0.02])
+    counts = meeting_counts(years_end, taus, horizon)
     ec = expectations_component(
-        rate, neutral, kappa, e_cuts, meeting_counts(years_end, taus), years_end, infl
+        rate, neutral, kappa, e_cuts, counts, years_end, infl, horizon=horizon
     )
     for p in range(2):
         path = []
         rate_end = rate[p] - 0.25 * e_cuts[p].sum()
-        for h in H:
+        for h in range(1, horizon + 1):
             if h <= 12.0 * years_end + 1e-9:
                 seen = 12.0 * taus - 1e-9 <= h
                 path.append(rate[p] - 0.25 * float(e_cuts[p][seen].sum()))
             else:
                 decay = math.exp(-kappa[p] * (h / 12.0 - years_end))
                 path.append(neutral[p] + (rate_end - neutral[p]) * decay)
-        assert ec[p] == pytest.approx(math.fsum(path) / 120 + infl[p], rel=1e-13, abs=0)
+        assert ec[p] == pytest.approx(math.fsum(path) / horizon + infl[p], rel=1e-13, abs=0)
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.5, 0.95, 1 - 1e-7, 1.0])
+def test_two_year_inflation_weight_is_the_24_month_mean(rho: float) -> None:
+    direct = math.fsum(rho**h for h in range(1, TWO_YEAR_MONTHS + 1)) / TWO_YEAR_MONTHS
+    assert float(inflation_weight_B(rho, TWO_YEAR_MONTHS)) == pytest.approx(direct, rel=1e-12)
 
 
 # ---------------------------------------------------------------------------

@@ -179,6 +179,8 @@ def origin_snapshot(
         as_of=as_of,
         y10=y0,
         y10_date=pd.Timestamp(snap["y10_date"]),
+        y2=float(snap["y2"]) if snap["y2_date"] is not None else None,
+        y2_date=pd.Timestamp(snap["y2_date"]) if snap["y2_date"] is not None else None,
         target_lower=lower,
         target_upper=upper,
         target_date=pd.Timestamp(snap["policy_rate_date"]),

@@ -48,6 +48,8 @@ class OriginSnapshot:
     as_of: pd.Timestamp
     y10: float
     y10_date: pd.Timestamp
+    y2: float | None
+    y2_date: pd.Timestamp | None
     target_lower: float
     target_upper: float
     target_date: pd.Timestamp
@@ -131,6 +133,12 @@ def origin_scenario_text(
         f"priors: {priors_file}",
         "snapshot:",
         "  y10_pp: " + _sourced(snap.y10, "DGS10 close (Treasury par curve)", snap.y10_date),
+    ]
+    if snap.y2 is not None and snap.y2_date is not None:
+        lines.append(
+            "  y2_pp: " + _sourced(snap.y2, "DGS2 close (Treasury par curve)", snap.y2_date)
+        )
+    lines += [
         "  target_range:",
         f"    lower_pp: {_num(snap.target_lower)}",
         f"    upper_pp: {_num(snap.target_upper)}",

@@ -512,6 +512,13 @@ class Snapshot(Strict):
     """The market as of the as-of date: where the simulation starts."""
 
     y10_pp: Sourced = Field(description="10-year Treasury yield, % (the simulation's start)")
+    y2_pp: Sourced | None = Field(
+        default=None,
+        description=(
+            "2-year Treasury yield, % (the simulated 2y's start; omitted: the 2y is the "
+            "model's expectations component alone, with no 2y term premium)"
+        ),
+    )
     target_range: TargetRange = Field(description="Fed funds target range")
     core_pce_yoy_pp: Sourced = Field(description="latest core PCE inflation, y/y %")
     term_premium_pp: Sourced | None = Field(
@@ -887,7 +894,7 @@ class Scenario(Strict):
                 f"date {self.horizon} must be after as_of {self.as_of} and within the window "
                 f"ending {w.end}",
             )
-        for key in ("y10_pp", "core_pce_yoy_pp", "term_premium_pp"):
+        for key in ("y10_pp", "y2_pp", "core_pce_yoy_pp", "term_premium_pp"):
             fact = getattr(self.snapshot, key)
             if fact is not None and fact.date > self.as_of:
                 raise LocatedValueError(

@@ -18,6 +18,9 @@ window, n_out = 120 - H_in, and
 
 the weights are W_r = (H_in + S)/120, W_n = (n_out - S)/120, W_i = (c_i + S)/120. At the
 window end (no meeting left) EC = n* + (r - n*) A(kappa) + beta B(rho) g: the fit's form.
+
+The 2-year's expectations component is the same average over h = 1..24 (every 120 above
+becomes 24, B(rho) averages rho^h over 24 months): ``horizon=TWO_YEAR_MONTHS``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 HORIZON_MONTHS = 120
+TWO_YEAR_MONTHS = 24  # the 2-year's average runs over h = 1..24 (same equations)
 DAYS_PER_YEAR = 365.25
 _SMALL = 1e-8
 
@@ -75,7 +79,7 @@ def expectations_weight_A(kappa: ArrayLike) -> NDArray[np.float64]:
     return np.asarray(np.where(small, series, closed), dtype=np.float64)
 
 
-def inflation_weight_B(rho: ArrayLike) -> NDArray[np.float64]:
+def inflation_weight_B(rho: ArrayLike, horizon: int = HORIZON_MONTHS) -> NDArray[np.float64]:
     """Weight of today's inflation gap in its 10-year average expected path.
 
     ``B(rho) = mean_{h=1..120} rho^h = rho (1 - rho^120) / (120 (1 - rho))``, computed as
@@ -87,6 +91,8 @@ def inflation_weight_B(rho: ArrayLike) -> NDArray[np.float64]:
     ----------
     rho : float or array
         Monthly AR(1) coefficient of the inflation gap, in [0, 1].
+    horizon : int
+        Months averaged over (120 for the 10-year, 24 for the 2-year).
 
     Returns
     -------
@@ -104,27 +110,30 @@ def inflation_weight_B(rho: ArrayLike) -> NDArray[np.float64]:
     small = np.abs(d) < _RHO_SERIES
     positive = r > 0.0
     safe = np.where(small | ~positive, 0.5, r)
-    closed = safe * np.expm1(HORIZON_MONTHS * np.log(safe)) / (HORIZON_MONTHS * (safe - 1.0))
-    series = 1.0 + _MEAN_H * d + 0.5 * (_MEAN_H2 - _MEAN_H) * d * d
+    closed = safe * np.expm1(horizon * np.log(safe)) / (horizon * (safe - 1.0))
+    mean_h, mean_h2 = (horizon + 1) / 2.0, (horizon + 1) * (2 * horizon + 1) / 6.0
+    series = 1.0 + mean_h * d + 0.5 * (mean_h2 - mean_h) * d * d
     # rho <= 0 lies outside the domain; the power form is exact there and cheap.
-    direct = r * (1.0 - r**HORIZON_MONTHS) / (HORIZON_MONTHS * (1.0 - np.where(small, 0.0, r)))
+    direct = r * (1.0 - r**horizon) / (horizon * (1.0 - np.where(small, 0.0, r)))
     return np.asarray(np.where(small, series, np.where(positive, closed, direct)), dtype=np.float64)
 
 
-def months_inside(years_to_end: float) -> int:
-    """H_in: monthly horizons h = 1..120 with h/12 <= years to the window end."""
-    return int(min(HORIZON_MONTHS, max(0, np.floor(12.0 * years_to_end + 1e-9))))
+def months_inside(years_to_end: float, horizon: int = HORIZON_MONTHS) -> int:
+    """H_in: monthly horizons h = 1..horizon (120: the 10y) with h/12 <= years to the window end."""
+    return int(min(horizon, max(0, np.floor(12.0 * years_to_end + 1e-9))))
 
 
-def reversion_sum(kappa: NDArray[np.float64], years_to_end: float) -> NDArray[np.float64]:
-    r"""S(kappa, L) = sum_{h=H_in+1}^{120} exp(-kappa (h/12 - L)), closed form.
+def reversion_sum(
+    kappa: NDArray[np.float64], years_to_end: float, horizon: int = HORIZON_MONTHS
+) -> NDArray[np.float64]:
+    r"""S(kappa, L) = sum_{h=H_in+1}^{horizon} exp(-kappa (h/12 - L)), closed form.
 
     ``e0 expm1(-kappa n_out/12) / expm1(-kappa/12)`` with
     ``e0 = exp(-kappa ((H_in+1)/12 - L))``; below ``|kappa| < 1e-8`` the first-order
     series ``n_out - kappa sum_h (h/12 - L)`` (as A's), so EC is continuous in kappa.
     """
-    h_in = months_inside(years_to_end)
-    n_out = HORIZON_MONTHS - h_in
+    h_in = months_inside(years_to_end, horizon)
+    n_out = horizon - h_in
     if n_out == 0:
         return np.zeros_like(kappa)
     small = np.abs(kappa) < _SMALL
@@ -132,20 +141,20 @@ def reversion_sum(kappa: NDArray[np.float64], years_to_end: float) -> NDArray[np
     e0 = np.exp(-safe * ((h_in + 1) / 12.0 - years_to_end))
     geo = e0 * np.expm1(-safe * n_out / 12.0) / np.expm1(-safe / 12.0)
     # sum_{h=H_in+1}^{120} (h/12 - L)
-    lag_sum = (HORIZON_MONTHS * (HORIZON_MONTHS + 1) - h_in * (h_in + 1)) / 24.0 - n_out * (
+    lag_sum = (horizon * (horizon + 1) - h_in * (h_in + 1)) / 24.0 - n_out * (
         years_to_end
     )
     return np.asarray(np.where(small, n_out - kappa * lag_sum, geo), dtype=np.float64)
 
 
 def meeting_counts(
-    years_to_end: float, years_to_meetings: NDArray[np.float64]
+    years_to_end: float, years_to_meetings: NDArray[np.float64], horizon: int = HORIZON_MONTHS
 ) -> NDArray[np.int64]:
     """c_i: horizons inside the window that lie at or after meeting i's effective date.
 
     Meetings already effective (``years_to_meetings <= 0``) get 0: their move is in r_t.
     """
-    h_in = months_inside(years_to_end)
+    h_in = months_inside(years_to_end, horizon)
     h_min = np.maximum(1, np.ceil(12.0 * years_to_meetings - 1e-9)).astype(np.int64)
     counts = np.maximum(0, h_in - h_min + 1)
     return np.where(years_to_meetings > 0, counts, 0).astype(np.int64)
@@ -161,6 +170,7 @@ def expectations_component(
     inflation_term: NDArray[np.float64],
     *,
     reversion: NDArray[np.float64] | None = None,
+    horizon: int = HORIZON_MONTHS,
 ) -> NDArray[np.float64]:
     r"""EC_t for many paths at one date (module docstring for the equation).
 
@@ -176,14 +186,16 @@ def expectations_component(
     reversion : (P,) S(kappa, L) when the caller has it already (the engine carries
         exp(kappa L) from date to date instead of recomputing it); default
         :func:`reversion_sum`.
+    horizon : months averaged over: 120 (the 10-year, default) or 24 (the 2-year); counts,
+        reversion and inflation_term must be the same maturity's.
 
     Returns
     -------
     (P,) EC_t in %.
     """
-    h_in = months_inside(years_to_end)
-    s = reversion_sum(kappa, years_to_end) if reversion is None else reversion
-    n_out = HORIZON_MONTHS - h_in
+    h_in = months_inside(years_to_end, horizon)
+    s = reversion_sum(kappa, years_to_end, horizon) if reversion is None else reversion
+    n_out = horizon - h_in
     moves = expected_cuts @ counts.astype(np.float64) + s * expected_cuts.sum(axis=1)
     ec = (h_in + s) * rate_pp + (n_out - s) * neutral_pp - 0.25 * moves
-    return np.asarray(ec / HORIZON_MONTHS + inflation_term, dtype=np.float64)
+    return np.asarray(ec / horizon + inflation_term, dtype=np.float64)

@@ -159,6 +159,8 @@ class Snapshot(TypedDict):
     as_of: pd.Timestamp
     y10: float
     y10_date: pd.Timestamp
+    y2: float
+    y2_date: pd.Timestamp | None
     target_lower: float
     target_upper: float
     target_date: pd.Timestamp | None
@@ -194,7 +196,8 @@ def snapshot(data_dir: PathLike, as_of: DateLike) -> Snapshot:
     Returns
     -------
     Snapshot
-        A dict: ``y10`` / ``y10_date`` (last DGS10 close), ``target_lower`` /
+        A dict: ``y10`` / ``y10_date`` (last DGS10 close), ``y2`` / ``y2_date`` (last
+        DGS2 close; NaN / None when none is public), ``target_lower`` /
         ``target_upper`` / ``target_date`` (NaN / None before 2008-12-16),
         ``policy_rate`` (target midpoint, or DFF before the range existed) with its
         date and ``policy_rate_source`` (``"target_midpoint"`` or ``"dff"``), ``dff``,
@@ -214,6 +217,10 @@ def snapshot(data_dir: PathLike, as_of: DateLike) -> Snapshot:
     """
     cutoff = as_timestamp(as_of)
     y10, y10_date = _last(_available("dgs10", data_dir, cutoff), "10y yield (dgs10)", cutoff)
+    y2_series = _available("dgs2", data_dir, cutoff).dropna()
+    y2, y2_date = (
+        _last(y2_series, "2y yield (dgs2)", cutoff) if not y2_series.empty else (float("nan"), None)
+    )
     dff, dff_date = _last(_available("dff", data_dir, cutoff), "fed funds (dff)", cutoff)
     upper = _available("target_upper", data_dir, cutoff)
     lower = _available("target_lower", data_dir, cutoff)
@@ -238,6 +245,8 @@ def snapshot(data_dir: PathLike, as_of: DateLike) -> Snapshot:
         as_of=cutoff,
         y10=y10,
         y10_date=y10_date,
+        y2=y2,
+        y2_date=y2_date,
         target_lower=target_lower,
         target_upper=target_upper,
         target_date=target_date,

@@ -49,6 +49,7 @@ class Accumulator:
     floats: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
     n: int = 0
     thin: np.ndarray | None = None
+    thin2: np.ndarray | None = None
 
     def add(self, out: BlockOut) -> None:
         """Fold one block in (any order)."""
@@ -60,7 +61,7 @@ class Accumulator:
         self.floats[out.block] = out.floats
         self.n += out.n
         if out.thin is not None:
-            self.thin = out.thin
+            self.thin, self.thin2 = out.thin, out.thin2
 
     def merge(self, other: Accumulator) -> None:
         """Fold another accumulator in (for distributed reductions)."""
@@ -69,7 +70,7 @@ class Accumulator:
         self.floats.update(other.floats)
         self.n += other.n
         if other.thin is not None:
-            self.thin = other.thin
+            self.thin, self.thin2 = other.thin, other.thin2
 
     def __getstate__(self) -> dict[str, object]:
         """Pickle the integer aggregates sparsely: most histogram bins are empty, so a Dask
@@ -150,6 +151,7 @@ def finalize(spec: SimSpec, acc: Accumulator, *, attrs: dict[str, object]) -> xr
         "policy_rate": "policy rate (target-range midpoint)",
         "term_premium": "10-year term premium",
         "expectations": "expectations component of the 10-year yield",
+        "y2": "2-year Treasury yield",
     }
     for v in RATE_VARS:
         counts = acc.ints[f"hist_{v}"].reshape(g, int(HIST_RATES["bins"]))
@@ -166,6 +168,12 @@ def finalize(spec: SimSpec, acc: Accumulator, *, attrs: dict[str, object]) -> xr
         data[v][1][0, :] = data[f"{v}_mean"][1][0]
     thin = acc.thin if acc.thin is not None else np.empty((0, g))
     data["y10_paths"] = (("path", "date"), thin, {"units": "%", "long_name": "sample 10y paths"})
+    thin2 = acc.thin2 if acc.thin2 is not None else np.full_like(thin, np.nan)
+    data["y2_paths"] = (
+        ("path", "date"),
+        thin2,
+        {"units": "%", "long_name": "the same sample paths' 2y"},
+    )
 
     ts = acc.float_total("touch_sum")
     tq = acc.float_total("touch_sq")

@@ -58,6 +58,7 @@ class BlockOut:
     ints: dict[str, np.ndarray]
     floats: dict[str, np.ndarray]
     thin: np.ndarray | None  # (k, G) y10 sample paths (block 0 only)
+    thin2: np.ndarray | None = None  # (k, G) the same paths' 2y
 
 
 def warm_up(spec: SimSpec) -> float:
@@ -117,7 +118,8 @@ def block_aggregates(
         ints.update(ints_r)
         floats.update(floats_r)
     thin = agg.thin.T.copy() if block == 0 else None
-    return BlockOut(block=block, n=n, ints=ints, floats=floats, thin=thin)
+    thin2 = agg.thin2.T.copy() if block == 0 else None
+    return BlockOut(block=block, n=n, ints=ints, floats=floats, thin=thin, thin2=thin2)
 
 
 def strategy_aggregates(

@@ -25,6 +25,7 @@ import numpy as np
 from simulator.engine.kernel import (
     HIST_RATES,
     HORIZON_MONTHS,
+    TWO_YEAR_MONTHS,
     KernelInputs,
     PathAggregates,
     empty_aggregates,
@@ -124,8 +125,8 @@ def _touch_update(
 
 
 # rows of the kernel's per-path state and parameter arrays
-USD_LOG, RATE_POST, RATE_EFF, GAP, NEUTRAL, TP_MEAN, GROWTH, X, Y_PREV = range(9)
-RHO, SIGMA_PI, INFL_LOAD, SIGMA_N, SIGMA_M = range(5)
+USD_LOG, RATE_POST, RATE_EFF, GAP, NEUTRAL, TP_MEAN, GROWTH, X, Y_PREV, Y2_OFF = range(10)
+RHO, SIGMA_PI, INFL_LOAD, SIGMA_N, SIGMA_M, INFL_LOAD2 = range(6)
 
 
 @njit(**_INLINE)
@@ -140,13 +141,15 @@ def _advance(
     cuts: np.ndarray,
     decide_at: np.ndarray,
     effective_at: np.ndarray,
+    neutral_jump: np.ndarray,
     inflation: np.ndarray,
     level_shocks: np.ndarray,
     growth_step: np.ndarray,
 ) -> None:
     """Step every path's state to date ``t >= 1``: cash (at the rate in force before
-    ``t``), moves decided / effective at ``t``, the month-end inflation step, the walks
-    and exp(kappa L). One simple loop per concern, so each vectorises."""
+    ``t``), moves decided / effective at ``t`` (and the neutral rate's policy news), the
+    month-end inflation step, the walks and exp(kappa L). One simple loop per concern, so
+    each vectorises."""
     usd_log, rate_post, rate_eff = state[USD_LOG], state[RATE_POST], state[RATE_EFF]
     for i in range(usd_log.size):
         usd_log[i] += (rate_eff[i] + spread) * dty
@@ -154,6 +157,10 @@ def _advance(
         if decide_at[j] == t:
             for i in range(rate_post.size):
                 rate_post[i] = rate_post[i] - 0.25 * cuts[i, j]
+            if neutral_jump.shape[0] > 0:
+                neutral = state[NEUTRAL]
+                for i in range(neutral.size):
+                    neutral[i] = neutral[i] + neutral_jump[j, i]
         if effective_at[j] == t:
             for i in range(rate_eff.size):
                 rate_eff[i] = rate_eff[i] - 0.25 * cuts[i, j]
@@ -178,14 +185,22 @@ def _advance(
 
 @njit(**_INLINE)
 def _expectations(
-    state: np.ndarray, par: np.ndarray, i: int, h_in: int, s: float, dot: float, tot: float
+    state: np.ndarray,
+    i: int,
+    horizon: int,
+    h_in: int,
+    s: float,
+    dot: float,
+    tot: float,
+    infl_load: float,
 ) -> float:
-    """EC_t (core.expectations.expectations_component, one path); ``dot`` = E[m] . c_t and
-    ``tot`` = sum of E[m] come from the wrapper, computed as the reference computes them."""
+    """EC_t of one maturity (core.expectations.expectations_component, one path); ``dot`` =
+    E[m] . c_t and ``tot`` = sum of E[m] come from the wrapper, computed as the reference
+    computes them."""
     moves = dot + s * tot
-    n_out = HORIZON_MONTHS - h_in
+    n_out = horizon - h_in
     ec = (h_in + s) * state[RATE_POST, i] + (n_out - s) * state[NEUTRAL, i] - 0.25 * moves
-    return ec / HORIZON_MONTHS + par[INFL_LOAD, i] * state[GAP, i]
+    return ec / horizon + infl_load * state[GAP, i]
 
 
 @njit(**_OPTS)
@@ -198,11 +213,14 @@ def _path_pass(  # a kernel's inputs are its signature
     decide_at: np.ndarray,
     effective_at: np.ndarray,
     cuts: np.ndarray,
+    neutral_jump: np.ndarray,
     expected_after: np.ndarray,
     moves_dot: np.ndarray,
+    moves_dot2: np.ndarray,
     moves_tot: np.ndarray,
     growth_table: np.ndarray,
     reversion_table: np.ndarray,
+    reversion2_table: np.ndarray,
     ar1_coef: np.ndarray,
     ar1_sd: np.ndarray,
     counts: np.ndarray,
@@ -231,9 +249,10 @@ def _path_pass(  # a kernel's inputs are its signature
     rpost_read: np.ndarray,
     e_read: np.ndarray,
     thin: np.ndarray,
+    thin2: np.ndarray,
 ) -> None:
     """All dates of one block, paths inside; ``sched`` rows are in :data:`SCHEDULE_ROWS`."""
-    y0, spread, lo, inv, top = consts[0], consts[1], consts[2], consts[3], consts[4]
+    y0, spread, lo, inv, top, y2_0 = consts[0], consts[1], consts[2], consts[3], consts[4], consts[5]
     for t in range(sched.shape[1]):
         gcol, rcol, acol, month, h_in = (
             sched[0, t],
@@ -242,8 +261,9 @@ def _path_pass(  # a kernel's inputs are its signature
             sched[3, t],
             sched[4, t],
         )
-        bday, k_days, r, cal, jd = sched[5, t], sched[6, t], sched[7, t], sched[8, t], sched[9, t]
-        dots, tots = moves_dot[sched[10, t]], moves_tot[jd]
+        bday, k_days, r, cal = sched[5, t], sched[6, t], sched[7, t], sched[8, t]
+        r2col, h_in2, jd = sched[9, t], sched[10, t], sched[11, t]
+        dots, dots2, tots = moves_dot[sched[12, t]], moves_dot2[sched[13, t]], moves_tot[jd]
         # the policy rate moves only on effective dates: elsewhere its row repeats
         rate_moves = t == 0
         for j in range(effective_at.size):
@@ -261,15 +281,26 @@ def _path_pass(  # a kernel's inputs are its signature
                 cuts,
                 decide_at,
                 effective_at,
+                neutral_jump,
                 inflation,
                 level_shocks,
                 growth_table[gcol],
             )
         rev, coef, sd = reversion_table[rcol], ar1_coef[acol], ar1_sd[acol]
+        rev2 = reversion2_table[r2col]
         z = tp_shocks[t - 1] if t > 0 else tp_shocks[0]
         for i in range(state.shape[1]):
             s = state[GROWTH, i] * rev[i]
-            ec = _expectations(state, par, i, h_in, s, dots[i], tots[i])
+            ec = _expectations(
+                state, i, HORIZON_MONTHS, h_in, s, dots[i], tots[i], par[INFL_LOAD, i]
+            )
+            s2 = state[GROWTH, i] * rev2[i]
+            ec2 = _expectations(
+                state, i, TWO_YEAR_MONTHS, h_in2, s2, dots2[i], tots[i], par[INFL_LOAD2, i]
+            )
+            if t == 0 and not math.isnan(y2_0):
+                state[Y2_OFF, i] = y2_0 - ec2  # continue from the observed 2y
+            y2 = ec2 + state[Y2_OFF, i]
             if t == 0:
                 state[X, i] = (y0 - ec) - state[TP_MEAN, i]  # continue from the observed 10y
             else:
@@ -282,12 +313,14 @@ def _path_pass(  # a kernel's inputs are its signature
             hist[0, t, _bin(y, lo, inv, top)] += 1
             hist[2, t, _bin(tp, lo, inv, top)] += 1
             hist[3, t, _bin(ec, lo, inv, top)] += 1
+            hist[4, t, _bin(y2, lo, inv, top)] += 1
             sums[0, t] += y
             if rate_moves:
                 hist[1, t, _bin(rate, lo, inv, top)] += 1
                 sums[1, t] += rate
             sums[2, t] += tp
             sums[3, t] += ec
+            sums[4, t] += y2
             if t > 0:
                 _touch_update(
                     survive,
@@ -313,6 +346,7 @@ def _path_pass(  # a kernel's inputs are its signature
                 e_read[i, r, :] = expected_after[jd, i, :]
             if i < thin.shape[1]:
                 thin[t, i] = y
+                thin2[t, i] = y2
             state[Y_PREV, i] = y
         if not rate_moves:
             hist[1, t, :] = hist[1, t - 1, :]
@@ -329,7 +363,10 @@ SCHEDULE_ROWS = (
     "step_bdays",
     "read_pos",
     "month_of",
-)  # then "decided" (meetings decided by t: the market table's row) and the E[m] . c_t row
+    "reversion2_col",
+    "h_in2",
+)  # then "decided" (meetings decided by t: the market table's row) and the E[m] . c_t
+#   rows of the 10-year and the 2-year
 
 
 def _decided(inp: KernelInputs) -> np.ndarray:
@@ -342,7 +379,9 @@ def _decided(inp: KernelInputs) -> np.ndarray:
     return out
 
 
-def _moves_dot(inp: KernelInputs, decided: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _moves_dot(
+    inp: KernelInputs, decided: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """E[m] . c_t per path for each distinct (table row, counts row) along the dates.
 
     Computed with the reference's own matmul, so EC agrees bit for bit; the kernel then
@@ -352,10 +391,10 @@ def _moves_dot(inp: KernelInputs, decided: np.ndarray) -> tuple[np.ndarray, np.n
     rows: list[np.ndarray] = []
     index = np.empty(decided.size, dtype=np.int64)
     for t in range(decided.size):
-        key = (int(decided[t]), inp.counts[t].tobytes())
+        key = (int(decided[t]), counts[t].tobytes())
         if key not in keys:
             keys[key] = len(rows)
-            rows.append(inp.expected_after[key[0]] @ inp.counts[t])
+            rows.append(inp.expected_after[key[0]] @ counts[t])
         index[t] = keys[key]
     return np.stack(rows), index
 
@@ -364,24 +403,36 @@ def compiled_kernel(inp: KernelInputs) -> PathAggregates:
     """Run the compiled pass on one block's inputs; same contract as the reference."""
     agg = empty_aggregates(inp)
     n = inp.n
-    state = np.zeros((9, n))
+    state = np.zeros((10, n))
     state[RATE_POST] = inp.rate0
     state[RATE_EFF] = inp.rate0
     state[GAP] = inp.gap0
     state[NEUTRAL] = inp.neutral0
     state[TP_MEAN] = inp.tp_mean0
     state[GROWTH] = inp.growth0
-    par = np.stack([inp.rho, inp.sigma_pi, inp.infl_load, inp.sigma_n, inp.sigma_m])
+    par = np.stack(
+        [inp.rho, inp.sigma_pi, inp.infl_load, inp.sigma_n, inp.sigma_m, inp.infl_load2]
+    )
     decided = _decided(inp)
-    moves_dot, dot_row = _moves_dot(inp, decided)
-    sched = np.stack([getattr(inp, name) for name in SCHEDULE_ROWS] + [decided, dot_row])
+    moves_dot, dot_row = _moves_dot(inp, decided, inp.counts)
+    moves_dot2, dot2_row = _moves_dot(inp, decided, inp.counts2)
+    sched = np.stack(
+        [getattr(inp, name) for name in SCHEDULE_ROWS] + [decided, dot_row, dot2_row]
+    )
     # sum of E[m] as the reference takes it (numpy's order, so EC agrees bit for bit)
     moves_tot = inp.expected_after.sum(axis=2)
     sched_f = np.stack([inp.dt_years, inp.root_k])
     survive = inp.survive0[:, None] * np.ones((inp.levels.size, n))
     bins = float(HIST_RATES["bins"])
     consts = np.array(
-        [inp.y10_0, inp.bill_spread, HIST_RATES["lo"], 1.0 / HIST_RATES["width"], bins - 1.0]
+        [
+            inp.y10_0,
+            inp.bill_spread,
+            HIST_RATES["lo"],
+            1.0 / HIST_RATES["width"],
+            bins - 1.0,
+            inp.y2_0,
+        ]
     )
     _path_pass(
         state,
@@ -392,11 +443,14 @@ def compiled_kernel(inp: KernelInputs) -> PathAggregates:
         inp.decide_at,
         inp.effective_at,
         inp.cuts,
+        inp.neutral_jump,
         inp.expected_after,
         moves_dot,
+        moves_dot2,
         moves_tot,
         inp.growth_table,
         inp.reversion_table,
+        inp.reversion2_table,
         inp.ar1_coef,
         inp.ar1_sd,
         inp.counts,
@@ -425,6 +479,7 @@ def compiled_kernel(inp: KernelInputs) -> PathAggregates:
         agg.rpost_read,
         agg.e_read,
         agg.thin,
+        agg.thin2,
     )
     agg.touched_end[:] = 1.0 - survive
     agg.y_end[:] = state[Y_PREV]

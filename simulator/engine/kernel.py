@@ -19,10 +19,13 @@ Per date ``t`` and path (docs/model.md for the equations)::
     r_eff  -= 0.25 m_j  at its effective date
     g      <- rho g + sigma_pi z         at month ends
     n*, mu <- n*, mu + sigma sqrt(k/21) z  (random walks over k business days)
+    n*    += lambda (E_t[r_end] - E_{t-}[r_end])  at decision j (the policy news)
     EC_t = ((H_in + S) r_post + (n_out - S) n* - 0.25 (E[m] . c_t + S sum E[m])) / 120
            + beta B(rho) g,   S = exp(kappa L_t) C(n_out)
     x_t  = phi_k x + sd_k z   (x_0 = y_0 - EC_0 - mu: the first day continues the 10y)
     TP_t = mu + x_t + drift_t + sum of events;   y_t = EC_t + TP_t
+    y2_t = EC2_t + (y2_0 - EC2_0)   (EC2: the same average over 24 months; the 2y's
+                                      term premium stays at its as-of value)
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from simulator.core.barrier import (
 )
 from simulator.core.expectations import (
     HORIZON_MONTHS,
+    TWO_YEAR_MONTHS,
     expectations_component,
     expectations_weight_A,
     inflation_weight_B,
@@ -52,7 +56,7 @@ from simulator.engine.shocks import BlockShocks
 # Fixed-bin histograms (so blocks merge exactly). Rates in %, returns as fractions.
 HIST_RATES = {"lo": -5.0, "width": 0.005, "bins": 4000}  # -5%..15% at 0.5bp
 HIST_RETURNS = {"lo": -1.0, "width": 1e-4, "bins": 20000}  # -100%..+100% at 1bp
-RATE_VARS = ("y10", "policy_rate", "term_premium", "expectations")
+RATE_VARS = ("y10", "policy_rate", "term_premium", "expectations", "y2")
 
 
 @dataclass(frozen=True)
@@ -74,17 +78,21 @@ class KernelInputs:
     rho: np.ndarray  # (n,)
     sigma_pi: np.ndarray  # (n,)
     infl_load: np.ndarray  # (n,) beta B(rho)
+    infl_load2: np.ndarray  # (n,) beta B(rho) over the 2-year's 24 months
     sigma_n: np.ndarray  # (n,) neutral-rate walk, monthly s.d.
     sigma_m: np.ndarray  # (n,) TP-mean walk, monthly s.d.
     growth0: np.ndarray  # (n,) exp(kappa L_0)
     cuts: np.ndarray  # (n, J) int64 signed cuts at the remaining meetings
     total_cuts: np.ndarray  # (n,) int64 net cuts over the window (observed included)
     expected_after: np.ndarray  # (J+1, n, J) market's E[m] after j decisions on the path
+    neutral_jump: np.ndarray  # (J, n) n*'s move at decision j (policy news); (0, n) if none
     # per (path, step length)
     growth_table: np.ndarray  # (U1, n) exp(kappa dL)
     growth_col: np.ndarray  # (G,) column of step t (t >= 1)
     reversion_table: np.ndarray  # (U2, n) C(n_out) = exp(-k(H_in+1)/12) expm1(-k n_out/12)/...
     reversion_col: np.ndarray  # (G,)
+    reversion2_table: np.ndarray  # (U4, n) C(n_out) of the 2-year (24 horizons)
+    reversion2_col: np.ndarray  # (G,)
     ar1_coef: np.ndarray  # (U3, n) phi_k
     ar1_sd: np.ndarray  # (U3, n) sd_k
     ar1_col: np.ndarray  # (G,)
@@ -97,6 +105,8 @@ class KernelInputs:
     years_to_end: np.ndarray  # (G,) L_t
     h_in: np.ndarray  # (G,) int64 months of the 120 inside the window
     counts: np.ndarray  # (G, J) float c_i
+    h_in2: np.ndarray  # (G,) int64 months of the 24 inside the window
+    counts2: np.ndarray  # (G, J) float c_i of the 2-year
     drift: np.ndarray  # (C, G) seasonal TP drift per component, pp
     grid_bday: np.ndarray  # (G,) int64 business-day index
     read_pos: np.ndarray  # (G,) index of the read date at t, -1 if none
@@ -121,6 +131,7 @@ class KernelInputs:
     term_premium: np.ndarray  # (G-1, n)
     levels_shocks: np.ndarray  # (G-1, 2, n), or (0, 2, n) when the walks do not move
     y10_0: float
+    y2_0: float  # the 2y's start close; NaN: none (its term premium is then 0)
     rate0: float
     bill_spread: float
     thin: int  # paths whose y10 is kept for plots
@@ -130,8 +141,8 @@ class KernelInputs:
 class PathAggregates:
     """What a kernel returns: integer counts, sums, touch tallies, values at read dates."""
 
-    hist: np.ndarray  # (4, G, bins) int32 fixed-bin counts of RATE_VARS
-    sums: np.ndarray  # (4, G) sums over paths of RATE_VARS
+    hist: np.ndarray  # (V, G, bins) int32 fixed-bin counts of RATE_VARS
+    sums: np.ndarray  # (V, G) sums over paths of RATE_VARS
     touch_sum: np.ndarray  # (L, G) sum over paths of P(touched by t)
     touch_sq: np.ndarray  # (L, G) sum of squares (for the s.e.)
     first_touch: np.ndarray  # (L, months) mass of first touches by calendar month
@@ -142,6 +153,7 @@ class PathAggregates:
     rpost_read: np.ndarray  # (n, R) policy rate incl. decided moves
     e_read: np.ndarray  # (n, R, J) market's expected cuts
     thin: np.ndarray  # (G, k) y10 of the first k paths
+    thin2: np.ndarray  # (G, k) y2 of the same paths
 
 
 def _columns(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -175,6 +187,23 @@ def _expected_after(spec: SimSpec, cuts: np.ndarray) -> np.ndarray:
     return out
 
 
+def _neutral_jumps(
+    cuts: np.ndarray, expected_after: np.ndarray, loading: np.ndarray
+) -> np.ndarray:
+    """n*'s move at each decision: lambda times the news about the rate at the window end.
+
+    The market's expected rate at the window end is r - 0.25 (cuts so far + E[cuts left]);
+    decision j changes it by -0.25 (m_j + sum E_{j+1}[m] - sum E_j[m]). (0, n) when every
+    path's lambda is 0, so such a run takes the same steps as before lambda existed.
+    """
+    n, n_meet = cuts.shape
+    if n_meet == 0 or not np.any(loading):
+        return np.zeros((0, n))
+    expected_total = expected_after.sum(axis=2)  # (J+1, n)
+    news_cuts = cuts.T + expected_total[1:] - expected_total[:-1]  # (J, n)
+    return -0.25 * loading[None, :] * news_cuts
+
+
 def _events(
     spec: SimSpec, shocks: BlockShocks, comp: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -198,25 +227,35 @@ def _events(
     )
 
 
-def _reversion_factors(
+def _safe_kappa(kappa: np.ndarray) -> np.ndarray:
+    return np.where(np.abs(kappa) < 1e-8, 1e-8, kappa)
+
+
+def _growth_factors(
     spec: SimSpec, kappa: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """exp(kappa L_0), exp(kappa dL) per step length, C(n_out) per months-outside count."""
-    safe_k = np.where(np.abs(kappa) < 1e-8, 1e-8, kappa)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """exp(kappa L_0), and exp(kappa dL) per step length with each step's column."""
+    safe_k = _safe_kappa(kappa)
     growth0 = np.exp(safe_k * spec.years_to_end[0])
     steps = np.diff(spec.years_to_end)
     uniq_steps, step_col = _columns(steps) if steps.size else (np.zeros(1), np.zeros(0, np.int64))
     growth_table = np.exp(uniq_steps[:, None] * safe_k[None, :])
-    n_out_all = HORIZON_MONTHS - spec.months_inside.astype(np.int64)
-    uniq_out, out_col = _columns(n_out_all)
+    return growth0, growth_table, np.concatenate([[0], step_col])
+
+
+def _reversion_factors(
+    months_inside: np.ndarray, kappa: np.ndarray, horizon: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """C(n_out) = S / exp(kappa L) per months-outside count of a maturity, and each date's row."""
+    safe_k = _safe_kappa(kappa)
+    uniq_out, out_col = _columns(horizon - months_inside.astype(np.int64))
     base = np.expm1(-safe_k / 12.0)
     rev = np.zeros((uniq_out.size, kappa.size))
     for u, n_out in enumerate(uniq_out.tolist()):
         if n_out:
-            h_in = HORIZON_MONTHS - n_out
+            h_in = horizon - n_out
             rev[u] = np.exp(-safe_k * (h_in + 1) / 12.0) * np.expm1(-safe_k * n_out / 12.0) / base
-    growth_col = np.concatenate([[0], step_col])
-    return growth0, growth_table, growth_col, rev, out_col
+    return rev, out_col
 
 
 def _ar1_factors(
@@ -288,7 +327,10 @@ def prepare_inputs(spec: SimSpec, shocks: BlockShocks) -> KernelInputs:
     kappa = par["mean_reversion_per_year"]
     rho = par["inflation_persistence"]
     cuts = _placements(spec, shocks, comp)
-    growth0, growth_table, growth_col, rev_table, rev_col = _reversion_factors(spec, kappa)
+    expected_after = _expected_after(spec, cuts)
+    growth0, growth_table, growth_col = _growth_factors(spec, kappa)
+    rev_table, rev_col = _reversion_factors(spec.months_inside, kappa, HORIZON_MONTHS)
+    rev2_table, rev2_col = _reversion_factors(spec.months_inside2, kappa, TWO_YEAR_MONTHS)
     coef, sd, ar1_col = _ar1_factors(
         spec, par["term_premium_persistence"], par["term_premium_shock_pp"]
     )
@@ -306,16 +348,22 @@ def prepare_inputs(spec: SimSpec, shocks: BlockShocks) -> KernelInputs:
         rho=rho,
         sigma_pi=par["inflation_shock_pp"],
         infl_load=par["inflation_loading"] * inflation_weight_B(rho),
+        infl_load2=par["inflation_loading"] * inflation_weight_B(rho, TWO_YEAR_MONTHS),
         sigma_n=par["neutral_rate_shock_pp"],
         sigma_m=par["term_premium_mean_shock_pp"],
         growth0=growth0,
         cuts=cuts,
         total_cuts=cuts.sum(axis=1) + sum(spec.observed_moves_cuts),
-        expected_after=_expected_after(spec, cuts),
+        expected_after=expected_after,
+        neutral_jump=_neutral_jumps(
+            cuts, expected_after, par.get("neutral_rate_news_loading", np.zeros(n))
+        ),
         growth_table=growth_table,
         growth_col=growth_col,
         reversion_table=rev_table,
         reversion_col=rev_col,
+        reversion2_table=rev2_table,
+        reversion2_col=rev2_col,
         ar1_coef=coef,
         ar1_sd=sd,
         ar1_col=ar1_col,
@@ -327,6 +375,8 @@ def prepare_inputs(spec: SimSpec, shocks: BlockShocks) -> KernelInputs:
         years_to_end=np.asarray(spec.years_to_end, dtype=np.float64),
         h_in=spec.months_inside.astype(np.int64),
         counts=spec.meeting_counts.astype(np.float64).reshape(g_count, -1),
+        h_in2=spec.months_inside2.astype(np.int64),
+        counts2=spec.meeting_counts2.astype(np.float64).reshape(g_count, -1),
         drift=np.stack([c.drift_pp for c in comps]),
         grid_bday=spec.grid_bday.astype(np.int64),
         read_pos=sched["read_pos"],
@@ -348,6 +398,7 @@ def prepare_inputs(spec: SimSpec, shocks: BlockShocks) -> KernelInputs:
         term_premium=shocks.term_premium,
         levels_shocks=(shocks.levels if shocks.levels is not None else np.zeros((0, 2, n))),
         y10_0=float(spec.y10_0_pp),
+        y2_0=float("nan") if spec.y2_0_pp is None else float(spec.y2_0_pp),
         rate0=float(spec.rate0_pp),
         bill_spread=float(spec.bill_spread_pp),
         thin=min(spec.thin_paths, n),
@@ -393,6 +444,7 @@ class _State:
         self.growth = inp.growth0.copy()
         self.usd_log = np.zeros(n)
         self.x = np.empty(n)
+        self.y2_offset = np.zeros(n)  # the 2y's term premium, held at its as-of value
         self.survive = inp.survive0[:, None] * np.ones((inp.levels.size, n))
 
 
@@ -402,6 +454,8 @@ def _step_state(inp: KernelInputs, st: _State, t: int) -> None:
     for j in np.flatnonzero(inp.decide_at == t):
         st.rate_post = st.rate_post - 0.25 * inp.cuts[:, j]
         st.exp_cuts = inp.expected_after[j + 1]
+        if inp.neutral_jump.shape[0]:
+            st.neutral = st.neutral + inp.neutral_jump[j]
     for j in np.flatnonzero(inp.effective_at == t):
         st.rate_eff = st.rate_eff - 0.25 * inp.cuts[:, j]
     if inp.month_step[t] >= 0:
@@ -468,6 +522,26 @@ def empty_aggregates(inp: KernelInputs) -> PathAggregates:
         rpost_read=np.empty((n, r)),
         e_read=np.empty((n, r, n_meet)),
         thin=np.empty((g_count, inp.thin)),
+        thin2=np.empty((g_count, inp.thin)),
+    )
+
+
+def _expectations(inp: KernelInputs, st: _State, t: int, horizon: int) -> np.ndarray:
+    """EC_t of the 10-year (horizon 120) or the 2-year (24) for every path."""
+    ten = horizon == HORIZON_MONTHS
+    rev = (inp.reversion_table if ten else inp.reversion2_table)[
+        (inp.reversion_col if ten else inp.reversion2_col)[t]
+    ]
+    return expectations_component(
+        st.rate_post,
+        st.neutral,
+        inp.kappa,
+        st.exp_cuts,
+        (inp.counts if ten else inp.counts2)[t],
+        float(inp.years_to_end[t]),
+        (inp.infl_load if ten else inp.infl_load2) * st.gap,
+        reversion=st.growth * rev,
+        horizon=horizon,
     )
 
 
@@ -476,24 +550,17 @@ def reference_kernel(inp: KernelInputs) -> PathAggregates:
     g_count = inp.dt_years.size
     st = _State(inp)
     agg = empty_aggregates(inp)
-    paths = np.empty((len(RATE_VARS), g_count, inp.n))  # y10, policy, TP, EC
+    paths = np.empty((len(RATE_VARS), g_count, inp.n))  # y10, policy, TP, EC, y2
     for t in range(g_count):
         if t > 0:
             _step_state(inp, st, t)
-        u = inp.reversion_col[t]
-        ec = expectations_component(
-            st.rate_post,
-            st.neutral,
-            inp.kappa,
-            st.exp_cuts,
-            inp.counts[t],
-            float(inp.years_to_end[t]),
-            inp.infl_load * st.gap,
-            reversion=st.growth * inp.reversion_table[u],
-        )
+        ec = _expectations(inp, st, t, HORIZON_MONTHS)
         tp = _term_premium(inp, st, t, ec)
         y = ec + tp
-        paths[:, t] = (y, st.rate_eff, tp, ec)
+        ec2 = _expectations(inp, st, t, TWO_YEAR_MONTHS)
+        if t == 0 and not math.isnan(inp.y2_0):
+            st.y2_offset = inp.y2_0 - ec2  # continue from the observed 2y
+        paths[:, t] = (y, st.rate_eff, tp, ec, ec2 + st.y2_offset)
         if t > 0:
             _touch(inp, st, agg, t, y, paths[0, t - 1])
         r = inp.read_pos[t]
@@ -508,4 +575,5 @@ def reference_kernel(inp: KernelInputs) -> PathAggregates:
     agg.touched_end[:] = 1.0 - st.survive
     agg.y_end[:] = paths[0, -1]
     agg.thin[:] = paths[0, :, : inp.thin]
+    agg.thin2[:] = paths[4, :, : inp.thin]
     return agg

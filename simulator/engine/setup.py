@@ -24,7 +24,7 @@ from simulator.config.schema import (
 )
 from simulator.core import policy
 from simulator.core.bonds import holding_coupon_dates
-from simulator.core.expectations import meeting_counts, months_inside
+from simulator.core.expectations import TWO_YEAR_MONTHS, meeting_counts, months_inside
 from simulator.core.strategies import EntrySchedule
 from simulator.core.term_premium import seasonal_drift
 from simulator.data.calendar import business_days, fomc_decisions, next_business_day
@@ -111,6 +111,11 @@ class SimSpec:
     weekly: bool
     meeting_counts: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
     months_inside: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # the 2-year's c_i and H_in (24 monthly horizons), and its start close (None: the
+    # snapshot has no 2y, and the 2y's term premium is taken as 0)
+    meeting_counts2: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    months_inside2: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    y2_0_pp: float | None = None
     hist_dates: np.ndarray = field(default_factory=lambda: np.array([], dtype="datetime64[D]"))
     hist_y10: np.ndarray = field(default_factory=lambda: np.array([], dtype=float))
     thin_paths: int = 200
@@ -391,6 +396,16 @@ def build_spec(
         ]
     )
     m_inside = np.array([months_inside(float(x)) for x in years_to_end], dtype=np.int64)
+    m_counts2 = np.stack(
+        [
+            meeting_counts(float(years_to_end[t]), years_to_meeting[t], TWO_YEAR_MONTHS)
+            for t in range(len(grid_dates))
+        ]
+    )
+    m_inside2 = np.array(
+        [months_inside(float(x), TWO_YEAR_MONTHS) for x in years_to_end], dtype=np.int64
+    )
+    y2_snap = sc.snapshot.y2_pp
     return SimSpec(
         name=sc.name,
         as_of=as_of,
@@ -435,6 +450,9 @@ def build_spec(
         warnings=warnings,
         meeting_counts=m_counts,
         months_inside=m_inside,
+        meeting_counts2=m_counts2,
+        months_inside2=m_inside2,
+        y2_0_pp=None if y2_snap is None else float(y2_snap.value),
     )
 
 

@@ -61,6 +61,11 @@ def build_summary(
     y_h = ds.y10.isel(date=-1)
     y10_h = {f"{float(q):g}": float(y_h.sel(quantile=q)) for q in ds["quantile"].values}
     y10_h["mean"] = float(ds.y10_mean.isel(date=-1))
+    y2_h: dict[str, float] = {}
+    if "y2" in ds:
+        y2_end = ds.y2.isel(date=-1)
+        y2_h = {f"{float(q):g}": float(y2_end.sel(quantile=q)) for q in ds["quantile"].values}
+        y2_h["mean"] = float(ds.y2_mean.isel(date=-1))
     cut_count = {
         str(b): {
             str(int(k)): float(p)
@@ -110,6 +115,7 @@ def build_summary(
         "params_source": a["params_source"],
         "levels": levels,
         "y10_at_horizon": y10_h,
+        "y2_at_horizon": y2_h,
         "cut_count": cut_count,
         "expected_cuts": {
             b: float(sum(int(k) * p for k, p in d.items())) for b, d in cut_count.items()

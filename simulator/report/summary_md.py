@@ -92,6 +92,12 @@ def _answers(summary: Mapping[str, Any]) -> list[str]:
                 f"| 90% band of the 10y on {horizon} | "
                 f"{_yield(q.get('0.05'))} to {_yield(q.get('0.95'))} |"
             )
+    q2 = summary.get("y2_at_horizon") or {}
+    if q2.get("0.5") is not None:
+        rows.append(
+            f"| Median 2y on {horizon} | {_yield(q2.get('0.5'))} "
+            f"(80% band {_yield(q2.get('0.1'))} to {_yield(q2.get('0.9'))}) |"
+        )
     cuts = summary.get("cut_count", {})
     if "view" in cuts and "market" in cuts:
         ev = sum(int(k) * float(p) for k, p in cuts["view"].items())
