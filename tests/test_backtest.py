@@ -38,6 +38,7 @@ from simulator.backtest.run import (
     score_forecasts,
 )
 from simulator.data.history import monthly_history
+from simulator.data.loaders import load_series
 from simulator.model.kalman import inflation_loglik, kalman_filter
 from simulator.model.statespace import fit_data, simulate_history
 from simulator.report.summary import summary_json_text
@@ -356,12 +357,20 @@ def test_a_kept_origin_reruns_to_its_summary(data_dir: Path, tmp_path: Path) -> 
         rerun = api.run(api.load_scenario(folder / "scenario.yaml"))
         kept_summary = json.loads((folder / "summary.json").read_text())
         fresh = json.loads(summary_json_text(rerun.summary))
-        for key in ("levels", "y10_at_horizon", "cut_count", "entry_months"):
+        for key in ("levels", "y10_at_horizon", "y2_at_horizon", "cut_count", "entry_months"):
             assert fresh[key] == kept_summary[key], key
     # the daily scores of the same runs: touch events at three offsets, hold returns
     assert set(res.summary["touch"]) == {"-100", "-50", "+50"}
     assert res.summary["touch"]["-50"]["1"]["n"] == 2
     assert res.summary["returns"]["1"]["n"] == 2
     assert (res.folder / "touch.csv").exists() and (res.folder / "returns.csv").exists()
+    # the 2y's month-end forecasts, scored like the 10y's: outcomes are the DGS2 closes
+    assert res.summary["y2"]["scores"]["macrosim"]["1"]["n"] == 2
+    y2 = pd.read_csv(res.folder / "forecasts_y2.csv", dtype={"origin": str, "target": str})
+    dgs2 = load_series("dgs2", data_dir).dropna()
+    for row in y2.itertuples():
+        month = dgs2.loc[row.target]  # every close of the target month
+        assert row.realised == pytest.approx(float(month.iloc[-1]), abs=1e-12)
+        assert row.y0 == pytest.approx(float(dgs2.loc[row.origin].iloc[-1]), abs=1e-12)
     # nothing left behind but the run folder
     assert [p.name for p in (tmp_path / "out").iterdir()] == [res.folder.name]

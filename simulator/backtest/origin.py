@@ -77,6 +77,26 @@ class OriginData:
     pairs: pd.DataFrame
     meeting_months: np.ndarray
     snapshot: OriginSnapshot
+    y2_0: float = float("nan")
+    """Month-end 2y close at the origin (NaN: none public)."""
+    rw_sd2: float = float("nan")
+    """The 2y random walk's monthly s.d. (RMS of its last RW_WINDOW monthly changes)."""
+
+
+def month_end_closes(data_dir: PathLike, name: str, as_of: pd.Timestamp) -> pd.Series:
+    """Last daily close of each month of series ``name`` public on ``as_of``, at month ends."""
+    daily = available_on(load_series(name, data_dir), SERIES[name], as_of).dropna()
+    last = daily.groupby(pd.DatetimeIndex(daily.index).to_period("M")).last()
+    return pd.Series(
+        last.to_numpy(),
+        index=pd.PeriodIndex(last.index).to_timestamp(how="end").normalize().as_unit("ns"),
+    )
+
+
+def rms_change(closes: pd.Series) -> float:
+    """Random-walk monthly s.d.: RMS of the last RW_WINDOW monthly changes."""
+    changes = closes.diff().dropna().iloc[-RW_WINDOW:]
+    return float(np.sqrt(np.mean(changes.to_numpy() ** 2))) if changes.size else float("nan")
 
 
 def load_origin(
@@ -102,16 +122,8 @@ def load_origin(
     rate0 = float(hist["policy_rate"].iloc[-1])
     if not (np.isfinite(y0) and np.isfinite(rate0)):
         raise ValueError(f"origin {origin:%Y-%m}: no 10y close or policy rate")
-    changes = y10.diff().dropna().iloc[-RW_WINDOW:]
-    rw_sd = float(np.sqrt(np.mean(changes.to_numpy() ** 2)))
-
-    y2_daily = available_on(load_series("dgs2", data_dir), SERIES["dgs2"], as_of).dropna()
-    months = pd.DatetimeIndex(y2_daily.index).to_period("M")
-    y2_last = y2_daily.groupby(months).last()
-    y2 = pd.Series(
-        y2_last.to_numpy(),
-        index=pd.PeriodIndex(y2_last.index).to_timestamp(how="end").normalize().as_unit("ns"),
-    ).reindex(hist.index)
+    rw_sd = rms_change(y10)
+    y2 = month_end_closes(data_dir, "dgs2", as_of).reindex(hist.index)
     spread0 = float(y2.iloc[-1] - rate0) if np.isfinite(y2.iloc[-1]) else float("nan")
 
     window = hist.loc[hist.index >= pd.Period(fit_start, "M").to_timestamp()]
@@ -152,6 +164,8 @@ def load_origin(
         pairs=pairs,
         meeting_months=month_idx,
         snapshot=origin_snapshot(data_dir, as_of, y0, rate0),
+        y2_0=float(y2.iloc[-1]),
+        rw_sd2=rms_change(y2.dropna()),
     )
 
 
@@ -199,7 +213,9 @@ class OriginForecast:
 
     ``paths`` are the engine's month-end 10y closes (P, 12); ``touch[o, h-1]`` the
     engine's P(touch the origin close + offset o by the end of month h), daily closes;
-    ``summary`` the run's summary.json; ``rw_paths`` the random walk's month ends.
+    ``summary`` the run's summary.json; ``rw_paths`` the random walk's month ends;
+    ``y2_paths`` the engine's month-end 2y closes (P, 12), scored like the 10y's against
+    a random walk from ``y2_0`` with monthly s.d. ``rw_sd2``.
     """
 
     origin: pd.Timestamp
@@ -215,6 +231,9 @@ class OriginForecast:
     bill_pp: float = float("nan")
     summary: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    y2_paths: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    y2_0: float = float("nan")
+    rw_sd2: float = float("nan")
 
 
 def origin_levels(
@@ -308,4 +327,7 @@ def forecast_from_run(
         bill_pp=od.snapshot.policy_rate + od.snapshot.bill_spread_pp,
         summary=result.summary,
         info=info,
+        y2_paths=np.asarray(ds["y2_paths"].values[:, idx], dtype=np.float64),
+        y2_0=od.y2_0,
+        rw_sd2=od.rw_sd2,
     )

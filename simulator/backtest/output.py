@@ -56,7 +56,11 @@ def write_backtest(result: BacktestResult, root: Path) -> Path:
         score_table(doc).to_csv(folder / "scores.csv", index=False, float_format="%.6g")
         result.forecasts.to_csv(folder / "forecasts.csv", index=False, float_format="%.6g")
         result.events.to_csv(folder / "events.csv", index=False, float_format="%.6g")
-        for name, table in (("touch", result.touches), ("returns", result.returns)):
+        for name, table in (
+            ("touch", result.touches),
+            ("returns", result.returns),
+            ("forecasts_y2", result.forecasts_y2),
+        ):
             if table is not None:
                 table.to_csv(folder / f"{name}.csv", index=False, float_format="%.6g")
         rel = []

@@ -40,6 +40,7 @@ from simulator.backtest.origin import (
     OriginForecast,
     forecast_from_run,
     load_origin,
+    month_end_closes,
     origin_levels,
     run_origin,
     write_origin_files,
@@ -117,6 +118,7 @@ class BacktestResult:
     fits: list[dict[str, Any]] = field(default_factory=list)
     touches: pd.DataFrame | None = None
     returns: pd.DataFrame | None = None
+    forecasts_y2: pd.DataFrame | None = None
     origins_dir: Path | None = None
     """Staging folder of the kept origins (moved into ``folder/origins`` when written)."""
 
@@ -130,6 +132,12 @@ def _realised(data_dir: PathLike) -> pd.Series:
     last = pd.Timestamp(load_series("dgs10", data_dir).dropna().index[-1])
     hist = monthly_history(data_dir, last + pd.Timedelta(days=1), start="1960-01")
     return hist["y10"]
+
+
+def _realised_2y(data_dir: PathLike) -> pd.Series:
+    """Month-end 2y closes over the whole data (outcomes only)."""
+    last = pd.Timestamp(load_series("dgs2", data_dir).dropna().index[-1])
+    return month_end_closes(data_dir, "dgs2", last + pd.Timedelta(days=1))
 
 
 def _parse_month(value: str, option: str) -> pd.Timestamp:
@@ -416,6 +424,9 @@ def score_results(
     touches = touch_table(results, closes, hs)
     returns, samples = return_table(results, closes, load_series("dgs3mo", data_dir), hs)
     summary.update(score_daily(touches, returns, samples, hs))
+    two_year = two_year_table(results, _realised_2y(data_dir), hs)
+    if not two_year.empty:
+        summary["y2"] = _scores_block(two_year, hs)
     return BacktestResult(
         summary=summary,
         forecasts=forecasts,
@@ -423,6 +434,7 @@ def score_results(
         timings={},
         touches=touches,
         returns=returns,
+        forecasts_y2=two_year,
     )
 
 
@@ -596,40 +608,10 @@ def forecast_tables(
     """
     rows = []
     ev_rows = []
-    index = realised.index
     for fc in results:
         o = fc.origin.to_period("M")
-        path_real = np.array(
-            [
-                realised.get((o + k).to_timestamp(how="end").normalize().as_unit("ns"), np.nan)
-                for k in range(1, MAX_HORIZON + 1)
-            ]
-        )
-        for h in horizons:
-            y = path_real[h - 1]
-            if not np.isfinite(y):
-                continue
-            sample = fc.paths[:, h - 1]
-            qs = np.quantile(sample, QUANTILES)
-            rw_sd = fc.rw_sd * np.sqrt(h)
-            row = {
-                "origin": f"{o}",
-                "horizon": h,
-                "target": f"{o + h}",
-                "realised": y,
-                "y0": fc.y0,
-                "median": float(qs[QUANTILES.index(0.5)]),
-                "mean": float(sample.mean()),
-                "sd": float(sample.std()),
-                "pit": float(sc.pit_from_sample(y, sample)),
-                "crps": float(sc.crps_sample(y, sample)),
-                "rw_sd": rw_sd,
-                "rw_pit": float(_norm_cdf((y - fc.y0) / rw_sd)),
-                "rw_crps": float(sc.crps_normal(y, fc.y0, rw_sd)),
-            }
-            row.update({f"q{q:g}": float(v) for q, v in zip(QUANTILES, qs, strict=True)})
-            row.update({k: v for k, v in fc.info.items()})
-            rows.append(row)
+        path_real = _realised_path(realised, o)
+        rows += _month_end_rows(fc, fc.paths, fc.y0, fc.rw_sd, path_real, horizons)
         if np.all(np.isfinite(path_real)):
             for name, sim in (("macrosim", fc.paths), ("random_walk", fc.rw_paths)):
                 ev_rows.append(
@@ -646,10 +628,73 @@ def forecast_tables(
                         ),
                     }
                 )
-    del index
     # Columns even when no origin has 12 months of outcomes (a backtest ending near the data)
     ev_cols = ["origin", "model"] + [f"{e}_{kind}" for e in EVENTS for kind in ("prob", "outcome")]
     return pd.DataFrame(rows), pd.DataFrame(ev_rows, columns=ev_cols)
+
+
+def _realised_path(realised: pd.Series, origin: pd.Period) -> np.ndarray:
+    """The realised month-end closes of months 1..12 after the origin (NaN past the data)."""
+    return np.array(
+        [
+            realised.get((origin + k).to_timestamp(how="end").normalize().as_unit("ns"), np.nan)
+            for k in range(1, MAX_HORIZON + 1)
+        ]
+    )
+
+
+def _month_end_rows(
+    fc: OriginForecast,
+    paths: np.ndarray,
+    y0: float,
+    rw_sd_month: float,
+    path_real: np.ndarray,
+    horizons: Sequence[int],
+) -> list[dict[str, Any]]:
+    """One origin's scored rows: the engine's month-end sample against the random walk's
+    normal N(y0, rw_sd^2 h), for every horizon whose outcome is in the data."""
+    rows = []
+    o = fc.origin.to_period("M")
+    for h in horizons:
+        y = path_real[h - 1]
+        if not np.isfinite(y):
+            continue
+        sample = paths[:, h - 1]
+        qs = np.quantile(sample, QUANTILES)
+        rw_sd = rw_sd_month * np.sqrt(h)
+        row = {
+            "origin": f"{o}",
+            "horizon": h,
+            "target": f"{o + h}",
+            "realised": y,
+            "y0": y0,
+            "median": float(qs[QUANTILES.index(0.5)]),
+            "mean": float(sample.mean()),
+            "sd": float(sample.std()),
+            "pit": float(sc.pit_from_sample(y, sample)),
+            "crps": float(sc.crps_sample(y, sample)),
+            "rw_sd": rw_sd,
+            "rw_pit": float(_norm_cdf((y - y0) / rw_sd)),
+            "rw_crps": float(sc.crps_normal(y, y0, rw_sd)),
+        }
+        row.update({f"q{q:g}": float(v) for q, v in zip(QUANTILES, qs, strict=True)})
+        row.update({k: v for k, v in fc.info.items()})
+        rows.append(row)
+    return rows
+
+
+def two_year_table(
+    results: Sequence[OriginForecast], realised2: pd.Series, horizons: Sequence[int]
+) -> pd.DataFrame:
+    """The 2y's month-end rows (same columns and rules as the 10y's), for origins with a
+    2y close and random-walk volatility."""
+    rows: list[dict[str, Any]] = []
+    for fc in results:
+        if fc.y2_paths.size == 0 or not (np.isfinite(fc.y2_0) and np.isfinite(fc.rw_sd2)):
+            continue
+        path_real = _realised_path(realised2, fc.origin.to_period("M"))
+        rows += _month_end_rows(fc, fc.y2_paths, fc.y2_0, fc.rw_sd2, path_real, horizons)
+    return pd.DataFrame(rows)
 
 
 def _norm_cdf(z: float) -> float:
