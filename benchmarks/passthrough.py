@@ -106,7 +106,9 @@ def calibrate(targets: dict[str, float]) -> dict[str, float]:
     grid, fitted = np.array(LAMBDA_GRID), np.array(slopes)
     if np.any(np.diff(fitted) <= 0):
         raise SystemExit("the model's slope does not rise with lambda: no calibration")
-    out = {k: float(np.interp(v, fitted, grid, left=np.nan, right=np.nan)) for k, v in targets.items()}
+    out = {
+        k: float(np.interp(v, fitted, grid, left=np.nan, right=np.nan)) for k, v in targets.items()
+    }
     print("lambda matching: " + ", ".join(f"{k} {v:.3f}" for k, v in out.items()))
     return out
 

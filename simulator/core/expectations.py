@@ -141,9 +141,7 @@ def reversion_sum(
     e0 = np.exp(-safe * ((h_in + 1) / 12.0 - years_to_end))
     geo = e0 * np.expm1(-safe * n_out / 12.0) / np.expm1(-safe / 12.0)
     # sum_{h=H_in+1}^{120} (h/12 - L)
-    lag_sum = (horizon * (horizon + 1) - h_in * (h_in + 1)) / 24.0 - n_out * (
-        years_to_end
-    )
+    lag_sum = (horizon * (horizon + 1) - h_in * (h_in + 1)) / 24.0 - n_out * (years_to_end)
     return np.asarray(np.where(small, n_out - kappa * lag_sum, geo), dtype=np.float64)
 
 

@@ -252,7 +252,14 @@ def _path_pass(  # a kernel's inputs are its signature
     thin2: np.ndarray,
 ) -> None:
     """All dates of one block, paths inside; ``sched`` rows are in :data:`SCHEDULE_ROWS`."""
-    y0, spread, lo, inv, top, y2_0 = consts[0], consts[1], consts[2], consts[3], consts[4], consts[5]
+    y0, spread, lo, inv, top, y2_0 = (
+        consts[0],
+        consts[1],
+        consts[2],
+        consts[3],
+        consts[4],
+        consts[5],
+    )
     for t in range(sched.shape[1]):
         gcol, rcol, acol, month, h_in = (
             sched[0, t],
@@ -410,15 +417,11 @@ def compiled_kernel(inp: KernelInputs) -> PathAggregates:
     state[NEUTRAL] = inp.neutral0
     state[TP_MEAN] = inp.tp_mean0
     state[GROWTH] = inp.growth0
-    par = np.stack(
-        [inp.rho, inp.sigma_pi, inp.infl_load, inp.sigma_n, inp.sigma_m, inp.infl_load2]
-    )
+    par = np.stack([inp.rho, inp.sigma_pi, inp.infl_load, inp.sigma_n, inp.sigma_m, inp.infl_load2])
     decided = _decided(inp)
     moves_dot, dot_row = _moves_dot(inp, decided, inp.counts)
     moves_dot2, dot2_row = _moves_dot(inp, decided, inp.counts2)
-    sched = np.stack(
-        [getattr(inp, name) for name in SCHEDULE_ROWS] + [decided, dot_row, dot2_row]
-    )
+    sched = np.stack([getattr(inp, name) for name in SCHEDULE_ROWS] + [decided, dot_row, dot2_row])
     # sum of E[m] as the reference takes it (numpy's order, so EC agrees bit for bit)
     moves_tot = inp.expected_after.sum(axis=2)
     sched_f = np.stack([inp.dt_years, inp.root_k])

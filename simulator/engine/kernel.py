@@ -187,9 +187,7 @@ def _expected_after(spec: SimSpec, cuts: np.ndarray) -> np.ndarray:
     return out
 
 
-def _neutral_jumps(
-    cuts: np.ndarray, expected_after: np.ndarray, loading: np.ndarray
-) -> np.ndarray:
+def _neutral_jumps(cuts: np.ndarray, expected_after: np.ndarray, loading: np.ndarray) -> np.ndarray:
     """n*'s move at each decision: lambda times the news about the rate at the window end.
 
     The market's expected rate at the window end is r - 0.25 (cuts so far + E[cuts left]);
@@ -231,9 +229,7 @@ def _safe_kappa(kappa: np.ndarray) -> np.ndarray:
     return np.where(np.abs(kappa) < 1e-8, 1e-8, kappa)
 
 
-def _growth_factors(
-    spec: SimSpec, kappa: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _growth_factors(spec: SimSpec, kappa: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """exp(kappa L_0), and exp(kappa dL) per step length with each step's column."""
     safe_k = _safe_kappa(kappa)
     growth0 = np.exp(safe_k * spec.years_to_end[0])
