@@ -29,6 +29,7 @@ import xarray as xr
 from simulator import __version__
 from simulator.config import ConfigError, Loaded, PriorsFile, Scenario, load_priors
 from simulator.config.loader import load_scenario_file
+from simulator.config.schema import ENGINE_ONLY_PARAMETERS
 from simulator.model.draws import ParameterDraws, draw_parameters
 
 log = logging.getLogger(__name__)
@@ -672,9 +673,11 @@ def fit(
             f"macrosim fit {sc.scenario.path} --data {data_dir} --export-priors {export_priors}",
         )
     prior_means = {name: prior.mean() for name, prior in sc.priors.config.parameters.items()}
+    # the fit's parameters only: engine-only ones (lambda) are drawn from their prior
     means = {
         k: (prior_means[k], float(np.mean(v)), float(np.std(v)))
         for k, v in res.draws.values.items()
+        if k not in ENGINE_ONLY_PARAMETERS
     }
     return {
         "diagnostics": dict(res.diagnostics),
@@ -773,13 +776,18 @@ def _fit_check_data(result: Result) -> xr.Dataset | None:
 
 
 def _posterior_pairs(result: Result) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
-    """name -> (prior draws, posterior draws) for the prior-vs-posterior figure."""
+    """name -> (prior draws, posterior draws) of the fitted parameters, for the
+    prior-vs-posterior figure (not the engine-only ones: their posterior is the prior)."""
     post = result.posterior
     if post is None or getattr(post, "draws", None) is None:
         return None
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(0, spawn_key=(2**31 + 1,))))
     prior = draw_parameters(result.scenario.priors.config, PRIOR_DRAWS, rng=rng)
-    return {k: (prior.values[k], post.draws.values[k]) for k in post.draws.values}
+    return {
+        k: (prior.values[k], post.draws.values[k])
+        for k in post.draws.values
+        if k not in ENGINE_ONLY_PARAMETERS
+    }
 
 
 def _to_netcdf(ds: xr.Dataset, path: Path) -> None:

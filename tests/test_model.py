@@ -14,7 +14,12 @@ from model_fixtures import TRUE
 from scipy import stats
 
 from simulator.config import load_priors
-from simulator.config.schema import PARAMETERS, PriorsFile
+from simulator.config.schema import (
+    ENGINE_ONLY_PARAMETERS,
+    FITTED_PARAMETERS,
+    PARAMETERS,
+    PriorsFile,
+)
 from simulator.model import cache
 from simulator.model.commands import (
     FitResult,
@@ -325,7 +330,7 @@ def test_fit_data_trims_unpublished_months_and_refuses_interior_gaps() -> None:
 def test_default_model_builds_with_the_ten_parameters() -> None:
     model = build_model(_priors(), fit_data(_history(30)))
     folded = {f"{n}_folded" for n in FOLDED_SCALES}  # their HalfNormal priors: sampled folded
-    sampled = set(PARAMETERS) - {"inflation_loading", *FOLDED_SCALES} | {"inflation_effect"}
+    sampled = set(FITTED_PARAMETERS) - {"inflation_loading", *FOLDED_SCALES} | {"inflation_effect"}
     assert {rv.name for rv in model.free_RVs} == sampled | folded
     deterministics = {d.name for d in model.deterministics}
     assert {"inflation_loading", *FOLDED_SCALES} <= deterministics
@@ -368,7 +373,7 @@ def test_every_distribution_kind_and_fixed_build() -> None:
     # a StudentT beta is sampled as its effect beta B(rho), like a Normal one; a
     # LogNormal y10 noise is not folded (only HalfNormal scales are), the walks' are
     folded = {"neutral_rate_shock_pp", "term_premium_mean_shock_pp"}
-    expected = set(PARAMETERS) - {"acm_noise_pp", "inflation_loading", *folded}
+    expected = set(FITTED_PARAMETERS) - {"acm_noise_pp", "inflation_loading", *folded}
     assert free == expected | {"inflation_effect"} | {f"{n}_folded" for n in folded}
     assert "acm_noise_pp" in {d.name for d in model.deterministics}
     # logp is finite at the initial point
@@ -487,7 +492,12 @@ def _fake_idata(seed: int = 0, chains: int = 2, draws: int = 300) -> Any:
 
     rng = np.random.default_rng(seed)
     prior_draws = draw_parameters(_priors(), chains * draws, rng=rng)
-    posterior = {k: v.reshape(chains, draws) for k, v in prior_draws.values.items()}
+    # a fit's posterior has no engine-only parameter (the model does not see them)
+    posterior = {
+        k: v.reshape(chains, draws)
+        for k, v in prior_draws.values.items()
+        if k not in ENGINE_ONLY_PARAMETERS
+    }
     stats_ = {
         "diverging": np.zeros((chains, draws), dtype=bool),
         "maxdepth_reached": np.zeros((chains, draws), dtype=bool),
@@ -562,7 +572,7 @@ def _fake_result(history: pd.DataFrame) -> FitResult:
     idata = _fake_idata(seed=11, chains=2, draws=400)
     d = fit_data(history)
     draws = ParameterDraws(
-        values={k: idata["posterior"][k].values.reshape(-1) for k in PARAMETERS},
+        values={k: idata["posterior"][k].values.reshape(-1) for k in FITTED_PARAMETERS},
         source="posterior",
     )
     return FitResult(
@@ -594,7 +604,7 @@ def test_export_writes_loadable_calibrated_priors(tmp_path: Path) -> None:
     assert text.splitlines()[0] == "# yaml-language-server: $schema=../docs/schema.json"
     loaded = load_priors(out).config
     assert loaded.calibrated is not None and loaded.calibrated.command == "make calibrate"
-    assert loaded.joint is not None and loaded.joint.parameters == list(PARAMETERS)
+    assert loaded.joint is not None and loaded.joint.parameters == list(FITTED_PARAMETERS)
     # the levels are recorded as of the window's end, where a simulation starts
     assert result.draws_as_of is not None
     as_of = result.draws_as_of.values["neutral_rate_pp"]

@@ -26,7 +26,7 @@ import pytest
 from model_fixtures import TRUE as BASE_TRUE
 
 from simulator.config import load_priors
-from simulator.config.schema import PARAMETERS, Fixed
+from simulator.config.schema import FITTED_PARAMETERS, PARAMETERS, Fixed
 from simulator.model.commands import fit_history
 from simulator.model.statespace import simulate_history
 
@@ -79,7 +79,7 @@ def _misses(acm: bool, seed: int, tmp_path_factory: pytest.TempPathFactory) -> l
     # folded, 0, 0, 0 and 0, 1, 0 (2026-12-03)
     assert result.diagnostics["divergences"] <= 1, result.diagnostics
     out = []
-    for name in PARAMETERS:
+    for name in FITTED_PARAMETERS:
         if name == "term_premium_mean_shock_pp" and not acm:
             continue  # fixed at the truth
         lo, hi = np.quantile(result.draws.values[name], [0.05, 0.95])

@@ -46,7 +46,7 @@ from simulator.config.schema import (
     TruncatedNormal,
     Uniform,
 )
-from simulator.model.draws import ParameterDraws, from_unconstrained
+from simulator.model.draws import ParameterDraws, draw_engine_only, from_unconstrained
 
 __all__ = [
     "LaplaceFit",
@@ -124,8 +124,9 @@ def _initial(name: str, prior: object) -> float:
 
 
 def free_parameters(priors: PriorsFile) -> tuple[str, ...]:
-    """The parameters the refit estimates (all but the ``Fixed`` ones), in model order."""
-    return tuple(n for n, p in priors.parameters.items() if not isinstance(p, Fixed))
+    """The parameters the refit estimates, in model order: the month-end fit's parameters
+    but the ``Fixed`` ones (never an engine-only one: the refit does not see those)."""
+    return tuple(n for n, p in priors.parameters.fitted_items() if not isinstance(p, Fixed))
 
 
 def _with_fixed(priors: PriorsFile, params: Mapping[str, ArrayLike]) -> dict[str, np.ndarray]:
@@ -135,7 +136,7 @@ def _with_fixed(priors: PriorsFile, params: Mapping[str, ArrayLike]) -> dict[str
     }
     b = np.broadcast_shapes(*(v.shape for v in free.values()))
     out = {n: np.broadcast_to(v, b) for n, v in free.items()}
-    for name, prior in priors.parameters.items():
+    for name, prior in priors.parameters.fitted_items():
         if isinstance(prior, Fixed):
             out[name] = np.full(b, float(prior.value))
     return out
@@ -146,7 +147,7 @@ def _prior_terms(
 ) -> np.ndarray:
     """Sum over free parameters j of log prior_j (+ log-Jacobian_j when given), per point."""
     lp = np.zeros(np.broadcast_shapes(*(np.shape(v) for v in values.values())))
-    prior_of = dict(priors.parameters.items())
+    prior_of = dict(priors.parameters.fitted_items())
     for j, name in enumerate(free_parameters(priors)):
         lp += _logpdf(prior_of[name], values[name]) + (log_jacobian[j] if log_jacobian else 0.0)
     return lp
@@ -257,9 +258,9 @@ def laplace_fit(
             "the backtest refits from weakly informative priors; a calibrated priors file "
             "(the posterior of a fit to all history) would leak the future into early origins"
         )
-    fixed = {n: float(p.value) for n, p in priors.parameters.items() if isinstance(p, Fixed)}
+    fixed = {n: float(p.value) for n, p in priors.parameters.fitted_items() if isinstance(p, Fixed)}
     free = free_parameters(priors)
-    prior_of = dict(priors.parameters.items())
+    prior_of = dict(priors.parameters.fitted_items())
 
     def log_post(zb: np.ndarray) -> np.ndarray:
         """Log posterior at a batch of unconstrained points (B, k)."""
@@ -292,6 +293,8 @@ def laplace_fit(
     values = {n: np.full(n_draws, v) for n, v in fixed.items()}
     for j, name in enumerate(free):
         values[name] = np.asarray(from_unconstrained(name, z[:, j]), dtype=np.float64)
+    # the engine-only parameters (not fitted) from their priors, after all else from rng
+    values.update(draw_engine_only(priors, n_draws, rng=rng))
     mode = dict(fixed)
     mode.update({n: float(from_unconstrained(n, z_hat[j : j + 1])[0]) for j, n in enumerate(free)})
     draws = ParameterDraws(

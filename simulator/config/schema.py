@@ -297,14 +297,38 @@ PARAMETERS: dict[str, tuple[str, Domain, str]] = {
         "monthly AR(1) coefficient of the ACM term premium's disagreement with TP "
         "(0: independent month to month)",
     ),
+    "neutral_rate_news_loading": (
+        "lambda",
+        "unit",
+        "share of a policy-path surprise on an FOMC decision day that the market carries "
+        "into the neutral rate: on each decision day the neutral rate moves by lambda times "
+        "the change in the market's expected policy rate at the window end (0 = none: the "
+        "model before this parameter; 1 = the whole surprise is permanent)",
+    ),
 }
 OPTIONAL_PARAMETERS: dict[str, float] = {
     "neutral_rate_shock_pp": 0.0,
     "term_premium_mean_shock_pp": 0.0,
     "acm_noise_persistence": 0.0,
+    "neutral_rate_news_loading": 0.0,
 }
 """Parameters a priors file may omit (Fixed at this value: the model before
-``macrosim-statespace-3``, which is what calibrated files written then were fitted with)."""
+``macrosim-statespace-3``, which is what calibrated files written then were fitted with;
+for ``neutral_rate_news_loading``, the model before the policy-news channel)."""
+
+ENGINE_ONLY_PARAMETERS: tuple[str, ...] = ("neutral_rate_news_loading",)
+"""Parameters the engine uses that the month-end fit does not estimate.
+
+Month-end data cannot tell a policy surprise from an expected move, so these are
+calibrated elsewhere (lambda: an event study of FOMC days). The fit (PyMC model, Laplace
+refit, diagnostics, posterior tables, cache key) never sees them; runs draw them from
+their prior after every other parameter (so omitting one, or fixing it, leaves the other
+draws bit-identical), and a calibrated priors file carries the source prior unchanged
+(in ``parameters:``, never in ``joint:``)."""
+
+FITTED_PARAMETERS: tuple[str, ...] = tuple(n for n in PARAMETERS if n not in ENGINE_ONLY_PARAMETERS)
+"""The month-end fit's parameters, in the model's order: :data:`PARAMETERS` less
+:data:`ENGINE_ONLY_PARAMETERS`."""
 
 _DOMAIN_BOUNDS: dict[str, tuple[float, float]] = {
     "real": (-math.inf, math.inf),
@@ -361,6 +385,13 @@ class DynamicsPriors(Strict):
         + "; omitted: Fixed 0, the model before macrosim-statespace-3 "
         "(calibrated files written then were fitted so)",
     )
+    neutral_rate_news_loading: Prior = Field(
+        default_factory=lambda: Fixed(dist="Fixed", value=0.0),
+        description=_param_field("neutral_rate_news_loading").description
+        + "; omitted: Fixed 0 (no policy news in the neutral rate: the model before "
+        "macrosim-statespace-5 and the policy-news channel). Not fitted to month-end data "
+        "(calibrated from FOMC days); a calibrated priors file carries it unchanged",
+    )
 
     @model_validator(mode="after")
     def _domains(self) -> DynamicsPriors:
@@ -379,8 +410,16 @@ class DynamicsPriors(Strict):
         return self
 
     def items(self) -> list[tuple[str, _Dist]]:
-        """(name, prior) pairs in the model's parameter order."""
+        """(name, prior) pairs of every parameter, in the model's parameter order."""
         return [(name, getattr(self, name)) for name in PARAMETERS]
+
+    def fitted_items(self) -> list[tuple[str, _Dist]]:
+        """(name, prior) pairs of the month-end fit's parameters (no engine-only ones)."""
+        return [(name, getattr(self, name)) for name in FITTED_PARAMETERS]
+
+    def engine_only_items(self) -> list[tuple[str, _Dist]]:
+        """(name, prior) pairs of :data:`ENGINE_ONLY_PARAMETERS`."""
+        return [(name, getattr(self, name)) for name in ENGINE_ONLY_PARAMETERS]
 
 
 def _describe(prior: _Dist) -> str:
@@ -410,6 +449,12 @@ class JointBlock(Strict):
         for i, name in enumerate(self.parameters):
             if name not in PARAMETERS:
                 raise LocatedValueError(("parameters", i), f"unknown parameter {name!r}")
+            if name in ENGINE_ONLY_PARAMETERS:
+                raise LocatedValueError(
+                    ("parameters", i),
+                    f"{name} is not fitted to month-end data (it is calibrated elsewhere) "
+                    "and cannot be in the joint block; give its prior in parameters only",
+                )
         if len(set(self.parameters)) != n:
             raise LocatedValueError(("parameters",), "parameters are listed twice")
         if len(self.mean) != n:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from simulator.config.schema import PriorsFile
+from simulator.config.schema import ENGINE_ONLY_PARAMETERS, PriorsFile
 
 if TYPE_CHECKING:
     import arviz
@@ -87,6 +87,15 @@ def history_sha256(history: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
+def _fitted_priors(priors: PriorsFile) -> dict:
+    """The priors' JSON without the engine-only parameters, which the fit does not see:
+    their priors neither change a fit's key nor invalidate the fits cached before them."""
+    document = json.loads(priors_json(priors))
+    for name in ENGINE_ONLY_PARAMETERS:
+        document["parameters"].pop(name, None)
+    return document
+
+
 def fit_key(
     *,
     model_version: str,
@@ -123,7 +132,7 @@ def fit_key(
     """
     document = {
         "model_version": model_version,
-        "priors": json.loads(priors_json(priors)),
+        "priors": _fitted_priors(priors),
         "history_sha256": history_sha256(history),
         "fit_window": [fit_start, fit_end],
         "sampler": sampler,

@@ -16,10 +16,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from simulator.config.schema import PARAMETERS, PriorsFile
+from simulator.config.schema import (
+    ENGINE_ONLY_PARAMETERS,
+    FITTED_PARAMETERS,
+    PARAMETERS,
+    PriorsFile,
+)
 from simulator.model import cache
 from simulator.model.diagnostics import Diagnostics, diagnose, problems
-from simulator.model.draws import ParameterDraws, draw_parameters
+from simulator.model.draws import ParameterDraws, draw_parameters, with_engine_only
 from simulator.model.fit import Sampler, check_priors, posterior_draws, seed_from_key
 from simulator.model.kalman import kalman_smoother, levels_at_end
 from simulator.model.statespace import (
@@ -101,6 +106,21 @@ def _as_of(draws: ParameterDraws, data: FitData, key: str) -> ParameterDraws:
     return ParameterDraws(values=values, source=draws.source, meta=meta)
 
 
+def _engine_only(draws: ParameterDraws, priors: PriorsFile, key: str) -> ParameterDraws:
+    """The posterior draws plus the engine-only parameters drawn from their priors.
+
+    The fit does not see them (:data:`~simulator.config.schema.ENGINE_ONLY_PARAMETERS`),
+    so a fitted run draws them from the priors file, seeded from the fit's cache key on a
+    stream of their own (the posterior draws and the levels at the end do not change).
+    """
+    rng = np.random.default_rng(np.random.SeedSequence(seed_from_key(key), spawn_key=(8,)))
+    return with_engine_only(draws, priors, rng)
+
+
+def _fitted_only(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {k: v for k, v in values.items() if k not in ENGINE_ONLY_PARAMETERS}
+
+
 def fit_history(
     priors: PriorsFile,
     history: pd.DataFrame,
@@ -148,7 +168,8 @@ def fit_history(
         values, diag_fast = fast
         say(f"using the cached fit {key[:12]}")
         found_fast = problems(diag_fast)  # type: ignore[arg-type]
-        raw = ParameterDraws(values=values, source="posterior", meta=meta)
+        raw = ParameterDraws(values=_fitted_only(values), source="posterior", meta=meta)
+        raw = _engine_only(raw, priors, key)
         return FitResult(
             draws=raw,
             draws_as_of=_as_of(raw, data, key),
@@ -191,7 +212,9 @@ def fit_history(
         logger.warning("fit diagnostics: %s", text)
     post_draws = posterior_draws(idata, meta)
     if use_cache:
-        cache.store_fast(key, post_draws.values, dict(diag), cache_root)
+        # the cache holds the fit's draws only (its key does not see engine-only priors)
+        cache.store_fast(key, _fitted_only(post_draws.values), dict(diag), cache_root)
+    post_draws = _engine_only(post_draws, priors, key)
     return FitResult(
         draws=post_draws,
         draws_as_of=_as_of(post_draws, data, key),
@@ -312,7 +335,7 @@ def posterior_predictive_summary(
     values = fit_result.draws.values
     n = fit_result.draws.n
     pick = np.unique(np.linspace(0, n - 1, min(n, max_draws)).round().astype(int))
-    p = {name: values[name][pick] for name in PARAMETERS}
+    p = {name: values[name][pick] for name in FITTED_PARAMETERS}
     sm, sv = kalman_smoother(p, data)  # (D, T, 4), (D, T, 4, 4)
     # per-month draws of the smoothed state (x, a, n, m); the bands are per month
     chol = np.linalg.cholesky(sv + 1e-12 * np.eye(sv.shape[-1]))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
-from simulator.config.schema import PARAMETERS
+from simulator.config.schema import FITTED_PARAMETERS
 
 if TYPE_CHECKING:
     import arviz
@@ -34,7 +34,7 @@ class Diagnostics(TypedDict):
 def sampled_parameters(idata: arviz.InferenceData) -> list[str]:
     """The schema parameters that vary across the posterior draws (not Fixed)."""
     post = idata["posterior"]
-    return [n for n in PARAMETERS if n in post and float(np.ptp(post[n].values)) > 0.0]
+    return [n for n in FITTED_PARAMETERS if n in post and float(np.ptp(post[n].values)) > 0.0]
 
 
 def diagnose(idata: arviz.InferenceData) -> Diagnostics:

@@ -13,6 +13,7 @@ import numpy as np
 from scipy import special, stats
 
 from simulator.config.schema import (
+    ENGINE_ONLY_PARAMETERS,
     OPTIONAL_PARAMETERS,
     PARAMETERS,
     Beta,
@@ -90,7 +91,10 @@ def draw_parameters(priors: PriorsFile, n: int, *, rng: np.random.Generator) -> 
 
     Marginals are drawn independently; parameters named in a ``joint`` block are drawn
     from its multivariate normal on the unconstrained scale and mapped back, so
-    calibrated priors keep their posterior correlations.
+    calibrated priors keep their posterior correlations. The engine-only parameters
+    (:data:`~simulator.config.schema.ENGINE_ONLY_PARAMETERS`) are drawn last, after the
+    joint block (:func:`draw_engine_only`): a ``Fixed`` prior consumes no randomness, so
+    omitting one or fixing it leaves every other draw bit-identical.
 
     Parameters
     ----------
@@ -117,7 +121,7 @@ def draw_parameters(priors: PriorsFile, n: int, *, rng: np.random.Generator) -> 
     """
     values: dict[str, np.ndarray] = {}
     joint = priors.joint
-    for name, prior in priors.parameters.items():
+    for name, prior in priors.parameters.fitted_items():
         values[name] = _draw_one(prior, n, rng)
     if joint is not None:
         z = rng.multivariate_normal(
@@ -125,8 +129,39 @@ def draw_parameters(priors: PriorsFile, n: int, *, rng: np.random.Generator) -> 
         )
         for j, name in enumerate(joint.parameters):
             values[name] = from_unconstrained(name, z[:, j])
+    values.update(draw_engine_only(priors, n, rng=rng))
     source: DrawSource = "calibrated" if priors.calibrated is not None else "prior"
     return ParameterDraws(values=values, source=source)
+
+
+def draw_engine_only(
+    priors: PriorsFile, n: int, *, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Draws of the engine-only parameters from their priors (the fit does not see them).
+
+    Called after every other draw from ``rng`` (by :func:`draw_parameters`, and by the
+    fits' posterior-to-draws paths with a seed of their own), so that ``Fixed`` or
+    omitted engine-only priors (which consume no randomness) leave the others' draws
+    bit-identical.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from simulator.config import load_priors
+    >>> pf = load_priors("priors/default.yaml").config
+    >>> sorted(draw_engine_only(pf, 3, rng=np.random.default_rng(0)))
+    ['neutral_rate_news_loading']
+    """
+    return {name: _draw_one(prior, n, rng) for name, prior in priors.parameters.engine_only_items()}
+
+
+def with_engine_only(
+    draws: ParameterDraws, priors: PriorsFile, rng: np.random.Generator
+) -> ParameterDraws:
+    """``draws`` (a fit's posterior) with the engine-only parameters drawn from ``priors``."""
+    values = {k: v for k, v in draws.values.items() if k not in ENGINE_ONLY_PARAMETERS}
+    values.update(draw_engine_only(priors, draws.n, rng=rng))
+    return ParameterDraws(values=values, source=draws.source, meta=dict(draws.meta))
 
 
 def _draw_one(prior: object, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -11,8 +11,10 @@ Each fitted parameter gets a marginal in its domain, moment-matched to the poste
 
 The ``joint`` block is the posterior mean and covariance on the unconstrained scale
 (logit / log / identity) of every fitted parameter, so correlations survive; ``Fixed``
-parameters stay Fixed. The written file is validated by :func:`simulator.config.load_priors`
-before it replaces ``out_path``.
+parameters stay Fixed. Engine-only parameters (``ENGINE_ONLY_PARAMETERS``: the fit does
+not see them) keep the source file's prior unchanged, in ``parameters:`` only. The
+written file is validated by :func:`simulator.config.load_priors` before it replaces
+``out_path``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,13 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 
 from simulator.config import load_priors
-from simulator.config.schema import PARAMETERS, Fixed, TruncatedNormal, Uniform
+from simulator.config.schema import (
+    ENGINE_ONLY_PARAMETERS,
+    PARAMETERS,
+    Fixed,
+    TruncatedNormal,
+    Uniform,
+)
 from simulator.model.draws import to_unconstrained
 
 if TYPE_CHECKING:
@@ -75,6 +83,32 @@ def fitted_marginal(name: str, draws: np.ndarray, source_prior: object) -> dict[
             out["upper"] = hi
         return out
     return {"dist": "Normal", "mu": mean, "sigma": sd}
+
+
+ENGINE_ONLY_NOTES = {
+    "neutral_rate_news_loading": 'calibrated from FOMC days: see docs/model.md "Policy news"',
+}
+"""The comment written above an engine-only parameter's (unchanged) prior."""
+
+
+def _exact(x: float) -> str:
+    """The shortest text that reads back as exactly ``x`` (20.0 -> "20")."""
+    text = repr(float(x))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def source_prior_text(prior: object) -> str:
+    """A prior as a YAML flow mapping, every value exact: a source prior copied unchanged.
+
+    Examples
+    --------
+    >>> from simulator.config.schema import Beta
+    >>> source_prior_text(Beta(dist="Beta", alpha=20, beta=30))
+    '{dist: Beta, alpha: 20, beta: 30}'
+    """
+    fields = prior.model_dump(exclude_none=True)  # type: ignore[attr-defined]
+    parts = [f"{k}: {v}" if isinstance(v, str) else f"{k}: {_exact(v)}" for k, v in fields.items()]
+    return "{" + ", ".join(parts) + "}"
 
 
 def _flow(mapping: dict[str, object]) -> str:
@@ -148,11 +182,16 @@ def calibrated_priors_text(
     Marginals are moment-matched per parameter; the joint block holds the mean and
     covariance of the draws on the unconstrained scale, from which runs draw. Parameters
     Fixed in the source priors stay Fixed. ``values`` carry the random-walk levels at the
-    as-of (:func:`simulator.model.kalman.levels_at_end`), where a run starts.
+    as-of (:func:`simulator.model.kalman.levels_at_end`), where a run starts. The
+    engine-only parameters' priors (not fitted) are copied from the source priors
+    unchanged, after the fitted ones, and stay out of the joint block; their ``values``,
+    if any, are ignored.
     """
     source = load_priors(source_priors_path).config
     as_of_date = dt.date.fromisoformat(str(as_of))
-    fitted = [name for name, prior in source.parameters.items() if not isinstance(prior, Fixed)]
+    fitted = [
+        name for name, prior in source.parameters.fitted_items() if not isinstance(prior, Fixed)
+    ]
     about = description or (
         f"Posterior of the dynamics fitted to US month-end history {fit_start} to as-of "
         f"{as_of_date},\n  starting from {Path(source_priors_path).name}; marginals "
@@ -177,7 +216,12 @@ def calibrated_priors_text(
         "parameters:",
     ]
     for name, prior in source.parameters.items():
-        if isinstance(prior, Fixed):
+        if name in ENGINE_ONLY_PARAMETERS:
+            if name in source.parameters.model_fields_set:  # omitted there: omitted here
+                if name in ENGINE_ONLY_NOTES:
+                    lines.append(f"  # {ENGINE_ONLY_NOTES[name]}")
+                lines.append(f"  {name}: {source_prior_text(prior)}")
+        elif isinstance(prior, Fixed):
             lines.append(f"  {name}: {{dist: Fixed, value: {_num(prior.value)}}}")
         else:
             lines.append(f"  {name}: {_flow(fitted_marginal(name, values[name], prior))}")

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from simulator.config.schema import (
+    FITTED_PARAMETERS,
     OPTIONAL_PARAMETERS,
     PARAMETERS,
     Beta,
@@ -325,7 +326,8 @@ def build_model(
     Returns
     -------
     pymc.Model
-        Free variables: the non-Fixed parameters (and ``joint_eps`` with a joint block),
+        Free variables: the non-Fixed parameters (and ``joint_eps`` with a joint block;
+        never an engine-only parameter such as ``neutral_rate_news_loading``),
         except that a Normal or StudentT ``inflation_loading`` (beta) is sampled as
         ``inflation_effect`` = beta B(rho), the 10y's loading on the inflation gap, with
         beta's prior and the Jacobian 1/B(rho) as a potential; beta is a deterministic.
@@ -351,7 +353,8 @@ def build_model(
         # never leaves beta's support.
         beta_real = beta_prior if isinstance(beta_prior, Normal | StudentT) else None
         effect_reparam = beta_real is not None and "inflation_loading" not in joint_names
-        for name, prior in priors.parameters.items():
+        # engine-only parameters (lambda) are not in the month-end model at all
+        for name, prior in priors.parameters.fitted_items():
             if name in FOLDED_SCALES and isinstance(prior, HalfNormal) and name not in joint_names:
                 params[name] = _folded_scale(name, prior)
             elif name not in joint_names and not (name == "inflation_loading" and effect_reparam):
@@ -519,10 +522,15 @@ def _draws_done(snapshot: arviz.InferenceData) -> tuple[int, int]:
 def posterior_draws(
     idata: arviz.InferenceData, meta: dict[str, object] | None = None
 ) -> ParameterDraws:
-    """Flatten the posterior (chain-major) into :class:`ParameterDraws` for the engine."""
+    """Flatten the posterior (chain-major) into :class:`ParameterDraws` for the engine.
+
+    The engine-only parameters are not in the posterior; they take their
+    ``OPTIONAL_PARAMETERS`` default here, and a fitted run draws them from their prior
+    (:func:`simulator.model.draws.with_engine_only`).
+    """
     post = idata["posterior"]
     values = {}
-    for name in PARAMETERS:
+    for name in FITTED_PARAMETERS:
         arr = np.asarray(post[name].values, dtype=np.float64)
         values[name] = np.ascontiguousarray(arr.reshape(-1))
     return ParameterDraws(values=values, source="posterior", meta=dict(meta or {}))
