@@ -36,8 +36,8 @@ DEFAULT = REPO / "priors" / "default.yaml"
 CALIBRATED = REPO / "priors" / "calibrated-2026-01-20.yaml"
 NAME = "neutral_rate_news_loading"
 BETA = {"dist": "Beta", "alpha": 20, "beta": 30}
-LINE = "  neutral_rate_news_loading: {dist: Beta, alpha: 20, beta: 30}"
-COMMENT = '  # calibrated from FOMC days: see docs/model.md "Policy news"'
+LINE = "  neutral_rate_news_loading: {dist: Beta, alpha: 12, beta: 37}"
+COMMENT = '  # calibrated from FOMC days: docs/model.md, "The 2-year and the policy channel"'
 
 
 def _variant(path: Path, prior: dict[str, Any] | None) -> PriorsFile:
@@ -55,10 +55,11 @@ def test_schema_names_it_engine_only() -> None:
     assert OPTIONAL_PARAMETERS[NAME] == 0.0
     assert NAME not in FITTED_PARAMETERS
     assert set(FITTED_PARAMETERS) | {NAME} == set(PARAMETERS)
-    # the shipped files carry the placeholder prior (mean 0.4)
+    # the shipped files carry the FOMC-day calibration (docs/model.md): lambda 0.24,
+    # 90% interval 0.15-0.35, as Beta(12, 37) (mean 0.245, sd 0.061)
     for path in (DEFAULT, CALIBRATED):
         prior = getattr(load_priors(path).config.parameters, NAME)
-        assert isinstance(prior, Beta) and (prior.alpha, prior.beta) == (20, 30), path
+        assert isinstance(prior, Beta) and (prior.alpha, prior.beta) == (12, 37), path
     # outside [0, 1] is refused, and a joint block may not name it
     with pytest.raises(Exception, match="domain"):
         _variant(DEFAULT, {"dist": "Normal", "mu": 0.4, "sigma": 0.1})

@@ -351,9 +351,7 @@ def prepare_inputs(spec: SimSpec, shocks: BlockShocks) -> KernelInputs:
         cuts=cuts,
         total_cuts=cuts.sum(axis=1) + sum(spec.observed_moves_cuts),
         expected_after=expected_after,
-        neutral_jump=_neutral_jumps(
-            cuts, expected_after, par.get("neutral_rate_news_loading", np.zeros(n))
-        ),
+        neutral_jump=_neutral_jumps(cuts, expected_after, par["neutral_rate_news_loading"]),
         growth_table=growth_table,
         growth_col=growth_col,
         reversion_table=rev_table,

@@ -86,7 +86,9 @@ def fitted_marginal(name: str, draws: np.ndarray, source_prior: object) -> dict[
 
 
 ENGINE_ONLY_NOTES = {
-    "neutral_rate_news_loading": 'calibrated from FOMC days: see docs/model.md "Policy news"',
+    "neutral_rate_news_loading": (
+        'calibrated from FOMC days: docs/model.md, "The 2-year and the policy channel"'
+    ),
 }
 """The comment written above an engine-only parameter's (unchanged) prior."""
 
