@@ -63,11 +63,14 @@ def make_results(
     seed: int = 7,
     drift_pp: float = -0.55,
     fitted: bool = False,
+    two_year: bool = True,
 ) -> xr.Dataset:
     """Build a synthetic results Dataset with the engine's names, dims, units and attrs.
 
     ``drift_pp`` is the mean change of the 10y over the span; ``n_sim`` simulated paths feed
     the quantiles and probabilities, ``n_paths`` of them are kept as ``y10_paths``.
+    ``two_year=False`` leaves out ``y2``, ``y2_mean`` and ``y2_paths``, like a results.nc
+    written before the engine simulated the 2-year.
     """
     rng = np.random.default_rng(seed)
     dates = pd.bdate_range(as_of, horizon)
@@ -97,6 +100,9 @@ def make_results(
     expectations = ec0 + 0.55 * (expected_policy - rate0) + (drift_pp + 0.25 * 1.6) * t / span
     term_premium = (y0 - ec0) + tp_walk + 0.05 * t / span
     y10 = expectations + term_premium
+    # The 2y: mostly expected policy over two years, its premium held at the as-of value
+    # (as the engine does), so it starts 65bp under the 10y and the curve steepens.
+    y2 = 3.60 + 0.85 * (expected_policy - rate0) + 0.25 * tp_walk
 
     def q(a: np.ndarray) -> np.ndarray:
         return np.quantile(a, QUANTILES, axis=0).T
@@ -308,6 +314,10 @@ def make_results(
             "levels": [float(x) for x in lev],
         },
     )
+    if two_year:
+        ds["y2"] = (("date", "quantile"), q(y2), _attrs("%", "2-year Treasury yield"))
+        ds["y2_mean"] = ("date", y2.mean(axis=0), _attrs("%", "mean 2-year Treasury yield"))
+        ds["y2_paths"] = (("path", "date"), y2[keep], _attrs("%", "the same sample paths' 2y"))
     return ds
 
 
@@ -360,6 +370,12 @@ def make_summary(ds: xr.Dataset) -> dict[str, Any]:
         "y10_at_horizon": {
             f"{qq:g}": _r(y_end.sel(quantile=qq)) for qq in (0.05, 0.1, 0.5, 0.9, 0.95)
         },
+        "y2_at_horizon": (
+            {f"{qq:g}": _r(ds["y2"].isel(date=-1).sel(quantile=qq)) for qq in QUANTILES}
+            | {"mean": _r(ds["y2_mean"].values[-1])}
+            if "y2" in ds
+            else {}
+        ),
         "cut_count": {
             str(b): {
                 str(int(c)): _r(p)

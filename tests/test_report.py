@@ -181,6 +181,44 @@ def test_fan_chart_draws_levels_history_and_fomc(ds: xr.Dataset) -> None:
     np.testing.assert_array_equal(median.get_ydata(), ds["y10"].sel(quantile=0.5).values)
 
 
+def test_fan_chart_2y_panel_under_the_10y(ds: xr.Dataset) -> None:
+    fig = FIGURES["fan_chart"](ds)
+    assert len(fig.axes) == 2
+    top, low = fig.axes
+    assert top.get_ylabel().startswith("10-year") and "(%)" in low.get_ylabel()
+    assert low.get_title(loc="left").startswith("2-year Treasury yield")
+    assert top.get_shared_x_axes().joined(top, low) and top.get_xlim() == low.get_xlim()
+    median = next(ln for ln in low.get_lines() if ln.get_label() == "median")
+    np.testing.assert_array_equal(median.get_ydata(), ds["y2"].sel(quantile=0.5).values)
+    fomc = next(ln for ln in low.get_lines() if ln.get_label() == "FOMC decision")
+    assert len(fomc.get_xdata()) == len(ds.attrs["fomc_dates"])
+    # the 2s10s note: median over the sample paths of 10y - 2y at the horizon, in bp
+    spread = np.median((ds["y10_paths"] - ds["y2_paths"]).values[:, -1]) * 100
+    note = " ".join(t.get_text() for t in low.texts)
+    assert "Median 2s10s of 200 sample paths" in note and f"{spread:+.0f}bp at 31 Dec 2026" in note
+    assert len(_gid_text(fig, GID_TITLE)) > 0  # one figure title for both panels
+
+
+def test_fan_chart_without_2y_is_one_panel() -> None:
+    old = make_results(levels=(3.5,), two_year=False)
+    assert "y2" not in old
+    fig = FIGURES["fan_chart"](old)
+    assert len(fig.axes) == 1
+    assert fig.get_size_inches()[1] == pytest.approx(3.8)
+    # a file written before the 2y existed may hold y2_paths of NaN: still one 10y panel
+    nan_paths = old.assign(y2_paths=old["y10_paths"] * np.nan)
+    assert len(FIGURES["fan_chart"](nan_paths).axes) == 1
+
+
+def test_fan_chart_on_a_given_axes_draws_the_10y_only(ds: xr.Dataset) -> None:
+    host = Figure(figsize=(6.5, 3.8))
+    ax = host.add_subplot()
+    fan_fig = FIGURES["fan_chart"](ds, ax=ax)
+    assert fan_fig is host and host.axes == [ax]
+    median = next(ln for ln in ax.get_lines() if ln.get_label() == "median")
+    np.testing.assert_array_equal(median.get_ydata(), ds["y10"].sel(quantile=0.5).values)
+
+
 @pytest.mark.parametrize("name", list(FIGURES))
 def test_figures_draw_on_a_given_axes(ds: xr.Dataset, name: str) -> None:
     host = Figure(figsize=(6.5, 3.8))
@@ -383,6 +421,17 @@ def test_compare_two_copies_give_identical_series(ds: xr.Dataset) -> None:
             np.testing.assert_array_equal(a.get_ydata(), b.get_ydata())
             if not name.startswith("entry"):  # entry markers are dodged sideways by design
                 np.testing.assert_array_equal(a.get_xdata(), b.get_xdata())
+
+
+def test_compare_fan_overlays_the_2y_when_every_run_has_it(ds: xr.Dataset) -> None:
+    fig = compare_figures([ds, ds.copy()])["fan_chart"]
+    assert len(fig.axes) == 2
+    y2 = {ln.get_gid(): ln for ln in fig.axes[1].get_lines() if ln.get_gid()}
+    assert set(y2) == {"y2_median:baseline", "y2_median:baseline (2)"}
+    median = ds["y2"].sel(quantile=0.5).values
+    np.testing.assert_array_equal(y2["y2_median:baseline"].get_ydata(), median)
+    old = make_results(levels=(3.5,), two_year=False)
+    assert len(compare_figures([ds, old])["fan_chart"].axes) == 1
 
 
 def test_compare_table_side_by_side(ds: xr.Dataset) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from simulator.report.style import (
@@ -80,18 +81,13 @@ def _scaffold(
     )
 
 
-def _fan(datasets: Sequence[xr.Dataset], labels: Sequence[str]) -> Figure:
-    meds = [float(d["y10"].sel(quantile=0.5).values[-1]) for d in datasets]
-    horizon = fmt_date(datasets[0]["date"].values[-1])
-    title = f"Median 10y at {horizon}: " + ", ".join(
-        f"{lab} {m:.2f}%" for lab, m in zip(labels, meds, strict=True)
-    )
-    fig, axes = _scaffold(datasets, labels, title, "Lines: median; bands: 25-75% of paths.")
-    a = axes[0, 0]
+def _overlay(a: Axes, datasets: Sequence[xr.Dataset], labels: Sequence[str], var: str) -> None:
+    """Each run's 25-75% band and median of ``var`` (gid ``"median:<label>"`` for the 10y)."""
+    kind = "median" if var == "y10" else f"{var}_median"
     for i, (d, lab) in enumerate(zip(datasets, labels, strict=True)):
         c = SCENARIO_COLORS[i % len(SCENARIO_COLORS)]
         dates = pd.DatetimeIndex(d["date"].values)
-        y = d["y10"]
+        y = d[var]
         a.fill_between(
             dates,
             y.sel(quantile=0.25).values,
@@ -100,7 +96,24 @@ def _fan(datasets: Sequence[xr.Dataset], labels: Sequence[str]) -> Figure:
             alpha=0.18,
             lw=0,
         )
-        a.plot(dates, y.sel(quantile=0.5).values, color=c, lw=1.8, label=lab, gid=f"median:{lab}")
+        a.plot(dates, y.sel(quantile=0.5).values, color=c, lw=1.8, label=lab, gid=f"{kind}:{lab}")
+
+
+def _fan(datasets: Sequence[xr.Dataset], labels: Sequence[str]) -> Figure:
+    meds = [float(d["y10"].sel(quantile=0.5).values[-1]) for d in datasets]
+    horizon = fmt_date(datasets[0]["date"].values[-1])
+    title = f"Median 10y at {horizon}: " + ", ".join(
+        f"{lab} {m:.2f}%" for lab, m in zip(labels, meds, strict=True)
+    )
+    two = all("y2" in d for d in datasets)  # the 2y under the 10y when every run has it
+    kw: dict[str, Any] = {}
+    if two:
+        kw = {"nrows": 2, "height": 4.5, "sharex": True}
+        kw["gridspec_kw"] = {"height_ratios": [1.75, 1.0]}
+    detail = "Lines: median; bands: 25-75% of paths."
+    fig, axes = _scaffold(datasets, labels, title, detail, **kw)
+    a = axes[0, 0]
+    _overlay(a, datasets, labels, "y10")
     for lev in np.atleast_1d(datasets[0]["level"].values):
         a.axhline(float(lev), color=GREY, lw=0.9, ls=(0, (4, 3)))
         a.annotate(
@@ -118,6 +131,13 @@ def _fan(datasets: Sequence[xr.Dataset], labels: Sequence[str]) -> Figure:
     a.set_xlim(dates0[0], dates0[-1])
     a.set_ylabel("10-year Treasury yield (%)")
     format_date_axis(a)
+    if two:
+        b = axes[1, 0]
+        _overlay(b, datasets, labels, "y2")
+        b.set_xlim(dates0[0], dates0[-1])
+        b.set_ylabel("2y yield (%)")
+        b.set_title("2-year Treasury yield", fontsize=9, fontweight="bold")
+        format_date_axis(b)
     add_key(fig)
     return fig
 

@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -144,16 +145,184 @@ def _p_cut_per_meeting(ds: xr.Dataset, var: str) -> np.ndarray:
 
 # --------------------------------------------------------------------------- fan chart
 
+_FAN_QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+
+
+def _fan_quantiles(da: xr.DataArray) -> dict[float, np.ndarray]:
+    return {p: da.sel(quantile=p).values for p in _FAN_QUANTILES}
+
+
+def _has_2y(ds: xr.Dataset) -> bool:
+    """A run with the 2-year (results.nc files written before it have no ``y2``)."""
+    return "y2" in ds and bool(np.isfinite(ds["y2"].values).any())
+
+
+def _fan_bands(a: Axes, dates: pd.DatetimeIndex, q: Mapping[float, np.ndarray]) -> None:
+    """The 5-95% and 25-75% bands and the median line (the house fan)."""
+    a.fill_between(dates, q[0.05], q[0.95], color=FAN_COLOR, alpha=0.15, lw=0, label="5-95%")
+    a.fill_between(dates, q[0.25], q[0.75], color=FAN_COLOR, alpha=0.32, lw=0, label="25-75%")
+
+
+def _fan_history(a: Axes, ds: xr.Dataset, dates: pd.DatetimeIndex) -> pd.Timestamp:
+    """Observed 10y before the as-of and the "as of" marker; returns the x-axis start."""
+    lo = dates[0]
+    if ds.sizes.get("hist_date", 0) == 0:
+        return lo
+    hd = _dates(ds, "hist_date")
+    a.plot(hd, ds["y10_observed"].values, color="#1a1a1a", lw=1.2, label="observed")
+    _as_of_marker(a, dates[0])
+    return min(lo, hd[0])
+
+
+def _as_of_marker(a: Axes, as_of: pd.Timestamp, *, text: bool = True) -> None:
+    a.axvline(as_of, color=GREY, lw=0.6, ls=":", zorder=1)
+    if not text:
+        return
+    a.annotate(
+        "as of",
+        xy=(as_of, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(-3, -2),
+        textcoords="offset points",
+        ha="right",
+        va="top",
+        fontsize=8,
+        color=GREY,
+    )
+
+
+def _fan_levels(a: Axes, ds: xr.Dataset) -> None:
+    """The levels asked about: dashed lines labelled at the right."""
+    for i, lev in enumerate(np.atleast_1d(ds["level"].values)):
+        c = LEVEL_COLORS[i % len(LEVEL_COLORS)]
+        a.axhline(float(lev), color=c, lw=1.0, ls=(0, (4, 3)), zorder=2)
+        a.annotate(
+            _level_label(lev),
+            xy=(1.0, float(lev)),
+            xycoords=("axes fraction", "data"),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            ha="left",
+            fontsize=8.5,
+            color=c,
+            annotation_clip=False,
+        )
+
+
+def _fan_10y(
+    a: Axes, ds: xr.Dataset, q: Mapping[float, np.ndarray], sample_paths: int
+) -> pd.Timestamp:
+    """The 10y panel: bands, sample paths, median, mean, history, levels, FOMC ticks.
+
+    Returns the start of the x-axis (the first observed date, else the as-of).
+    """
+    dates = _dates(ds)
+    _fan_bands(a, dates, q)
+    n = min(sample_paths, ds.sizes.get("path", 0))
+    for i in range(n):
+        a.plot(
+            dates,
+            ds["y10_paths"].isel(path=i).values,
+            color=LIGHT_GREY,
+            lw=0.5,
+            alpha=0.8,
+            label="sample paths" if i == 0 else "_nolegend_",
+            zorder=1.5,
+        )
+    a.plot(dates, q[0.5], color=FAN_COLOR, lw=2.2, label="median")
+    a.plot(dates, ds["y10_mean"].values, color="#000000", lw=1.0, ls=(0, (2, 2)), label="mean")
+    lo = _fan_history(a, ds, dates)
+    _fan_levels(a, ds)
+    _fomc_ticks(a, _fomc_dates(ds), lo, dates[-1])
+    a.set_xlim(lo, dates[-1])
+    a.set_ylabel("10-year Treasury yield (%)")
+    format_date_axis(a)
+    return lo
+
+
+def _median_2s10s_bp(ds: xr.Dataset) -> np.ndarray | None:
+    """Median over the sample paths of 10y - 2y on each date (bp); None without 2y paths."""
+    if "y2_paths" not in ds or ds.sizes.get("path", 0) == 0:
+        return None
+    spread = (ds["y10_paths"] - ds["y2_paths"]).values * 100
+    ok = np.isfinite(spread).all(axis=1)  # NaN 2y paths: a file written before the 2y
+    if not ok.any():
+        return None
+    return np.asarray(np.median(spread[ok], axis=0))
+
+
+def _fan_2y(b: Axes, ds: xr.Dataset, lo: pd.Timestamp) -> None:
+    """The 2y panel: the 10y panel's bands and median; the 2s10s in a note."""
+    dates = _dates(ds)
+    q = _fan_quantiles(ds["y2"])
+    _fan_bands(b, dates, q)
+    b.plot(dates, q[0.5], color=FAN_COLOR, lw=2.2, label="median", gid="y2_median")
+    if lo < dates[0]:
+        _as_of_marker(b, dates[0], text=False)
+    _fomc_ticks(b, _fomc_dates(ds), lo, dates[-1])
+    b.set_xlim(lo, dates[-1])
+    b.set_ylabel("2y yield (%)")
+    title = (
+        f"2-year Treasury yield: median {q[0.5][-1]:.2f}% at {fmt_date(dates[-1])} "
+        f"(from {q[0.5][0]:.2f}%)"
+    )
+    b.set_title(title, fontsize=9, fontweight="bold")
+    format_date_axis(b)
+    _spread_note(b, ds, q)
+
+
+def _spread_note(b: Axes, ds: xr.Dataset, q: Mapping[float, np.ndarray]) -> None:
+    """The median 2s10s of the sample paths, now and at the horizon, in one line.
+
+    The note sits in the top or bottom left corner, whichever needs less room; the y range
+    grows so that the 5-95% band stays clear of it (the fan is narrow near the as-of).
+    """
+    spread = _median_2s10s_bp(ds)
+    if spread is None:
+        return
+    dates = _dates(ds)
+    text = (
+        f"Median 2s10s of {ds.sizes['path']} sample paths: "
+        f"{spread[0]:+.0f}bp now, {spread[-1]:+.0f}bp at {fmt_date(dates[-1])}"
+    )
+    ylo, yhi = b.get_ylim()
+    x0, x1 = (float(v) for v in b.get_xlim())
+    under = mdates.date2num(dates) <= x0 + 0.7 * (x1 - x0)  # the x-span the note covers
+    top_frac, bottom_frac = 0.2, 0.3  # of the panel's height; the bottom clears FOMC ticks
+    new_hi = ylo + (float(np.max(q[0.95][under])) - ylo) / (1 - top_frac)
+    new_lo = (float(np.min(q[0.05][under])) - bottom_frac * yhi) / (1 - bottom_frac)
+    on_top = max(0.0, new_hi - yhi) <= max(0.0, ylo - new_lo)
+    b.set_ylim(ylo, max(yhi, new_hi)) if on_top else b.set_ylim(min(ylo, new_lo), yhi)
+    b.annotate(
+        text,
+        xy=(0.01, 1.0 if on_top else 0.0),
+        xycoords="axes fraction",
+        xytext=(0, -3 if on_top else 9),  # the bottom note clears the FOMC ticks
+        textcoords="offset points",
+        ha="left",
+        va="top" if on_top else "bottom",
+        fontsize=8,
+        color="#1a1a1a",
+        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+    )
+
 
 def fan_chart(ds: xr.Dataset, ax: Axes | None = None, *, sample_paths: int = 5) -> Figure:
     """10y fan: 5-95% and 25-75% bands, median and mean, history, levels, FOMC dates.
 
+    A run with the 2-year (``y2``) gets a second panel under the 10y: the 2y's fan (the
+    same bands and median, the same dates and FOMC ticks) and, in a note, the median 2s10s
+    spread of the sample paths now and at the horizon. With ``ax``, or for a run without
+    ``y2``, only the 10y panel is drawn.
+
     Parameters
     ----------
     ds
-        Results Dataset (``y10``, ``y10_mean``, ``y10_paths``, ``y10_observed``).
+        Results Dataset (``y10``, ``y10_mean``, ``y10_paths``, ``y10_observed``; ``y2``
+        and ``y2_paths`` for the 2y panel).
     ax
-        Draw on this axes instead of a new memo figure.
+        Draw the 10y panel on this axes instead of a new memo figure.
     sample_paths
         How many thin sample paths to draw (the first of ``y10_paths``).
 
@@ -163,67 +332,23 @@ def fan_chart(ds: xr.Dataset, ax: Axes | None = None, *, sample_paths: int = 5) 
     """
     with memo_style():
         dates = _dates(ds)
-        y = ds["y10"]
-        q = {p: y.sel(quantile=p).values for p in (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)}
+        q = _fan_quantiles(ds["y10"])
         y0 = float(q[0.5][0])
-        horizon = fmt_date(dates[-1])
         title = (
-            f"Median 10y at {horizon}: {q[0.5][-1]:.2f}% (from {y0:.2f}%); "
+            f"Median 10y at {fmt_date(dates[-1])}: {q[0.5][-1]:.2f}% (from {y0:.2f}%); "
             f"80% of paths {q[0.1][-1]:.2f}-{q[0.9][-1]:.2f}%"
         )
-        fig, axes, own = _start(ds, ax, title=title, detail="Bands: 5-95% and 25-75% of paths.")
+        two = ax is None and _has_2y(ds)
+        kw: dict[str, Any] = {}
+        if two:
+            kw = {"nrows": 2, "height": 4.5, "sharex": True}
+            kw["gridspec_kw"] = {"height_ratios": [1.75, 1.0]}
+        detail = "Bands: 5-95% and 25-75% of paths."
+        fig, axes, own = _start(ds, ax, title=title, detail=detail, **kw)
         a = axes[0, 0]
-        a.fill_between(dates, q[0.05], q[0.95], color=FAN_COLOR, alpha=0.15, lw=0, label="5-95%")
-        a.fill_between(dates, q[0.25], q[0.75], color=FAN_COLOR, alpha=0.32, lw=0, label="25-75%")
-        n = min(sample_paths, ds.sizes.get("path", 0))
-        for i in range(n):
-            a.plot(
-                dates,
-                ds["y10_paths"].isel(path=i).values,
-                color=LIGHT_GREY,
-                lw=0.5,
-                alpha=0.8,
-                label="sample paths" if i == 0 else "_nolegend_",
-                zorder=1.5,
-            )
-        a.plot(dates, q[0.5], color=FAN_COLOR, lw=2.2, label="median")
-        a.plot(dates, ds["y10_mean"].values, color="#000000", lw=1.0, ls=(0, (2, 2)), label="mean")
-        lo = dates[0]
-        if ds.sizes.get("hist_date", 0) > 0:
-            hd = _dates(ds, "hist_date")
-            a.plot(hd, ds["y10_observed"].values, color="#1a1a1a", lw=1.2, label="observed")
-            a.axvline(dates[0], color=GREY, lw=0.6, ls=":", zorder=1)
-            a.annotate(
-                "as of",
-                xy=(dates[0], 1.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(-3, -2),
-                textcoords="offset points",
-                ha="right",
-                va="top",
-                fontsize=8,
-                color=GREY,
-            )
-            lo = min(lo, hd[0])
-        for i, lev in enumerate(np.atleast_1d(ds["level"].values)):
-            c = LEVEL_COLORS[i % len(LEVEL_COLORS)]
-            a.axhline(float(lev), color=c, lw=1.0, ls=(0, (4, 3)), zorder=2)
-            a.annotate(
-                _level_label(lev),
-                xy=(1.0, float(lev)),
-                xycoords=("axes fraction", "data"),
-                xytext=(3, 0),
-                textcoords="offset points",
-                va="center",
-                ha="left",
-                fontsize=8.5,
-                color=c,
-                annotation_clip=False,
-            )
-        _fomc_ticks(a, _fomc_dates(ds), lo, dates[-1])
-        a.set_xlim(lo, dates[-1])
-        a.set_ylabel("10-year Treasury yield (%)")
-        format_date_axis(a)
+        lo = _fan_10y(a, ds, q, sample_paths)
+        if two:
+            _fan_2y(axes[1, 0], ds, lo)
         if own:
             add_key(fig)
         else:

@@ -453,6 +453,14 @@ def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
         engine = fig.get_layout_engine()
         if engine is not None:
             fig.set_layout_engine("none")
+            # The solver's last bits vary from process to process for some layouts (two
+            # rows of different heights); the SVG names its clip paths by a hash of the
+            # exact axes box, so the box is rounded (to 1e-12 of the figure) first.
+            for ax in fig.axes:
+                placed = ax.get_in_layout()  # set_position takes an axes out of the layout
+                x, y, w, h = (round(float(v), 12) for v in ax.get_position().bounds)
+                ax.set_position((x, y, w, h))
+                ax.set_in_layout(placed)
         try:
             fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
         finally:
