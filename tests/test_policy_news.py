@@ -116,3 +116,33 @@ def test_without_a_snapshot_2y_the_2y_is_its_expectations_component() -> None:
         horizon=TWO_YEAR_MONTHS,
     )
     np.testing.assert_allclose(agg.thin2[0], ec2[: agg.thin2.shape[1]], rtol=0, atol=1e-12)
+
+
+def test_news_leaves_the_neutral_rate_variance_of_the_fit() -> None:
+    """The walk gives up the news's share: Var(n_end - n_0) = sigma_n^2 B / 21.
+
+    With view = market (the baseline) the news over the window has variance
+    lambda^2 0.0625 Var(K) and the walk sigma_eff^2 B / 21 = sigma_n^2 B / 21 minus that,
+    B the business days to the window end. Tolerance: 4 Monte Carlo standard errors of
+    the mean of d^2 (its sample s.d. over sqrt(paths)); 24,576 paths.
+    """
+    from simulator.engine.kernel import _State, _step_state
+
+    sc = api.load_scenario(BASELINE)
+    sigma_n, lam = 0.178, 0.8  # news variance ~12% of the walk: ~13 s.e. if not carved out
+    values = {**POINT, "neutral_rate_shock_pp": sigma_n, LOADING: lam}
+    draws = ParameterDraws(values={k: np.full(1, v) for k, v in values.items()}, source="prior")
+    spec = build_spec(sc.scenario, draws, paths=3 * 8192, seed=9)
+    squares = []
+    for block in range(spec.n_blocks):
+        inp = prepare_inputs(spec, draw_shocks(spec, block))
+        assert np.all(inp.sigma_n < sigma_n)  # the walk gave up the news's share
+        st = _State(inp)
+        for t in range(1, inp.dt_years.size):
+            _step_state(inp, st, t)
+        squares.append((st.neutral - inp.neutral0) ** 2)
+    d2 = np.concatenate(squares)
+    months = float(spec.grid_bday[-1]) / 21.0
+    assert spec.horizon == spec.window_end
+    se = d2.std() / math.sqrt(d2.size)
+    assert abs(d2.mean() - sigma_n**2 * months) < 4 * se, (d2.mean(), sigma_n**2 * months, se)

@@ -30,6 +30,7 @@ Per date ``t`` and path (docs/model.md for the equations)::
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
@@ -50,6 +51,7 @@ from simulator.core.expectations import (
     inflation_weight_B,
 )
 from simulator.core.term_premium import BDAYS_PER_MONTH, ar1_step, event_effect
+from simulator.data.calendar import business_days
 from simulator.engine.setup import SimSpec
 from simulator.engine.shocks import BlockShocks
 
@@ -79,7 +81,7 @@ class KernelInputs:
     sigma_pi: np.ndarray  # (n,)
     infl_load: np.ndarray  # (n,) beta B(rho)
     infl_load2: np.ndarray  # (n,) beta B(rho) over the 2-year's 24 months
-    sigma_n: np.ndarray  # (n,) neutral-rate walk, monthly s.d.
+    sigma_n: np.ndarray  # (n,) neutral-rate walk, monthly s.d. (net of the policy news)
     sigma_m: np.ndarray  # (n,) TP-mean walk, monthly s.d.
     growth0: np.ndarray  # (n,) exp(kappa L_0)
     cuts: np.ndarray  # (n, J) int64 signed cuts at the remaining meetings
@@ -266,8 +268,38 @@ def _ar1_factors(
     return coef, sd, np.concatenate([[0], col])
 
 
+def news_variance_per_month(spec: SimSpec) -> float:
+    """Variance of the policy news per model month (21 business days), under the market.
+
+    The news over the window telescopes to -0.25 (K - E_0[K]) (docs/model.md), so its
+    variance is 0.0625 Var_market(K), spread over the business days to the window end.
+    """
+    key = "news_variance_per_month"
+    if key not in spec.derived:
+        k, p = spec.market.counts.astype(np.float64), spec.market.probs
+        var_k = max(float(p @ (k * k)) - float(p @ k) ** 2, 0.0)
+        bdays = len(business_days(spec.as_of + dt.timedelta(days=1), spec.window_end))
+        spec.derived[key] = 0.0625 * var_k * BDAYS_PER_MONTH / bdays if bdays else 0.0
+    return float(spec.derived[key])
+
+
+def _walk_sigma(spec: SimSpec, par: dict[str, np.ndarray]) -> np.ndarray:
+    """The neutral rate's walk s.d., net of the policy news it carries.
+
+    The fitted walk's variance sigma_n^2 per month already holds the policy news of
+    history (month-end data cannot tell it apart), so the news channel takes its share
+    out of the walk: sigma^2 = max(sigma_n^2 - lambda^2 v, 0), v the market's news
+    variance per month. n's variance over the window is then the fit's (docs/model.md).
+    """
+    sigma_n, lam = par["neutral_rate_shock_pp"], par["neutral_rate_news_loading"]
+    if not np.any(lam):
+        return sigma_n
+    carve = lam * lam * news_variance_per_month(spec)
+    return np.asarray(np.sqrt(np.maximum(sigma_n * sigma_n - carve, 0.0)), dtype=np.float64)
+
+
 def _bridge(
-    spec: SimSpec, par: dict[str, np.ndarray], kappa: np.ndarray
+    spec: SimSpec, par: dict[str, np.ndarray], kappa: np.ndarray, sigma_n: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The bridge's volatility per path and the BGK-shifted levels (weekly grid)."""
     n = kappa.size
@@ -275,7 +307,6 @@ def _bridge(
         return np.zeros(n), np.repeat(spec.levels[:, None], n, axis=1)
     # the bridge's daily s.d.: the TP deviation's plus the level walks' (the neutral
     # rate's weight in the 10y taken as 1 - A(kappa), its weight in the fit)
-    sigma_n = par["neutral_rate_shock_pp"]
     sigma_m = par["term_premium_mean_shock_pp"]
     daily_var = (
         daily_sigma_from_monthly(par["term_premium_shock_pp"], par["term_premium_persistence"]) ** 2
@@ -331,7 +362,8 @@ def prepare_inputs(spec: SimSpec, shocks: BlockShocks) -> KernelInputs:
         spec, par["term_premium_persistence"], par["term_premium_shock_pp"]
     )
     ev_occurs, ev_onset, ev_size, ev_half = _events(spec, shocks, comp)
-    sigma_br, shifted = _bridge(spec, par, kappa)
+    sigma_n = _walk_sigma(spec, par)
+    sigma_br, shifted = _bridge(spec, par, kappa, sigma_n)
     sched = _schedule(spec)
     g_count = len(spec.grid)
     return KernelInputs(
@@ -345,7 +377,7 @@ def prepare_inputs(spec: SimSpec, shocks: BlockShocks) -> KernelInputs:
         sigma_pi=par["inflation_shock_pp"],
         infl_load=par["inflation_loading"] * inflation_weight_B(rho),
         infl_load2=par["inflation_loading"] * inflation_weight_B(rho, TWO_YEAR_MONTHS),
-        sigma_n=par["neutral_rate_shock_pp"],
+        sigma_n=sigma_n,
         sigma_m=par["term_premium_mean_shock_pp"],
         growth0=growth0,
         cuts=cuts,
