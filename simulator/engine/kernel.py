@@ -19,7 +19,8 @@ Per date ``t`` and path (docs/model.md for the equations)::
     r_eff  -= 0.25 m_j  at its effective date
     g      <- rho g + sigma_pi z         at month ends
     n*, mu <- n*, mu + sigma sqrt(k/21) z  (random walks over k business days)
-    n*    += lambda (E_t[r_end] - E_{t-}[r_end])  at decision j (the policy news)
+    n*    += lambda (E_t[r_end] - E_{t-}[r_end])  at decision j (the policy news; n*'s
+                                                    walk sigma is net of its variance)
     EC_t = ((H_in + S) r_post + (n_out - S) n* - 0.25 (E[m] . c_t + S sum E[m])) / 120
            + beta B(rho) g,   S = exp(kappa L_t) C(n_out)
     x_t  = phi_k x + sd_k z   (x_0 = y_0 - EC_0 - mu: the first day continues the 10y)
