@@ -126,7 +126,7 @@ def _touch_update(
 
 # rows of the kernel's per-path state and parameter arrays
 USD_LOG, RATE_POST, RATE_EFF, GAP, NEUTRAL, TP_MEAN, GROWTH, X, Y_PREV, Y2_OFF = range(10)
-RHO, SIGMA_PI, INFL_LOAD, SIGMA_N, SIGMA_M, INFL_LOAD2 = range(6)
+RHO, SIGMA_PI, INFL_LOAD, SIGMA_M, INFL_LOAD2 = range(5)
 
 
 @njit(**_INLINE)
@@ -145,6 +145,7 @@ def _advance(
     inflation: np.ndarray,
     level_shocks: np.ndarray,
     growth_step: np.ndarray,
+    sigma_n: np.ndarray,
 ) -> None:
     """Step every path's state to date ``t >= 1``: cash (at the rate in force before
     ``t``), moves decided / effective at ``t`` (and the neutral rate's policy news), the
@@ -169,12 +170,7 @@ def _advance(
         for i in range(gap.size):
             gap[i] = rho[i] * gap[i] + sigma_pi[i] * inflation[month, i]
     if level_shocks.shape[0] > 0:
-        neutral, tp_mean, sigma_n, sigma_m = (
-            state[NEUTRAL],
-            state[TP_MEAN],
-            par[SIGMA_N],
-            par[SIGMA_M],
-        )
+        neutral, tp_mean, sigma_m = state[NEUTRAL], state[TP_MEAN], par[SIGMA_M]
         for i in range(neutral.size):
             neutral[i] = neutral[i] + (sigma_n[i] * root_k) * level_shocks[t - 1, 0, i]
             tp_mean[i] = tp_mean[i] + (sigma_m[i] * root_k) * level_shocks[t - 1, 1, i]
@@ -219,6 +215,7 @@ def _path_pass(  # a kernel's inputs are its signature
     moves_dot2: np.ndarray,
     moves_tot: np.ndarray,
     growth_table: np.ndarray,
+    sigma_n_table: np.ndarray,
     reversion_table: np.ndarray,
     reversion2_table: np.ndarray,
     ar1_coef: np.ndarray,
@@ -292,6 +289,7 @@ def _path_pass(  # a kernel's inputs are its signature
                 inflation,
                 level_shocks,
                 growth_table[gcol],
+                sigma_n_table[sched[14, t]],
             )
         rev, coef, sd = reversion_table[rcol], ar1_coef[acol], ar1_sd[acol]
         rev2 = reversion2_table[r2col]
@@ -373,7 +371,7 @@ SCHEDULE_ROWS = (
     "reversion2_col",
     "h_in2",
 )  # then "decided" (meetings decided by t: the market table's row) and the E[m] . c_t
-#   rows of the 10-year and the 2-year
+#   rows of the 10-year and the 2-year, then the row of the walk's s.d. (sigma_n_col)
 
 
 def _decided(inp: KernelInputs) -> np.ndarray:
@@ -417,11 +415,12 @@ def compiled_kernel(inp: KernelInputs) -> PathAggregates:
     state[NEUTRAL] = inp.neutral0
     state[TP_MEAN] = inp.tp_mean0
     state[GROWTH] = inp.growth0
-    par = np.stack([inp.rho, inp.sigma_pi, inp.infl_load, inp.sigma_n, inp.sigma_m, inp.infl_load2])
+    par = np.stack([inp.rho, inp.sigma_pi, inp.infl_load, inp.sigma_m, inp.infl_load2])
     decided = _decided(inp)
     moves_dot, dot_row = _moves_dot(inp, decided, inp.counts)
     moves_dot2, dot2_row = _moves_dot(inp, decided, inp.counts2)
-    sched = np.stack([getattr(inp, name) for name in SCHEDULE_ROWS] + [decided, dot_row, dot2_row])
+    extra = [decided, dot_row, dot2_row, inp.sigma_n_col]
+    sched = np.stack([getattr(inp, name) for name in SCHEDULE_ROWS] + extra)
     # sum of E[m] as the reference takes it (numpy's order, so EC agrees bit for bit)
     moves_tot = inp.expected_after.sum(axis=2)
     sched_f = np.stack([inp.dt_years, inp.root_k])
@@ -452,6 +451,7 @@ def compiled_kernel(inp: KernelInputs) -> PathAggregates:
         moves_dot2,
         moves_tot,
         inp.growth_table,
+        inp.sigma_n,
         inp.reversion_table,
         inp.reversion2_table,
         inp.ar1_coef,

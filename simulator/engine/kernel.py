@@ -31,7 +31,6 @@ Per date ``t`` and path (docs/model.md for the equations)::
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from dataclasses import dataclass
 
@@ -52,7 +51,6 @@ from simulator.core.expectations import (
     inflation_weight_B,
 )
 from simulator.core.term_premium import BDAYS_PER_MONTH, ar1_step, event_effect
-from simulator.data.calendar import business_days
 from simulator.engine.setup import SimSpec
 from simulator.engine.shocks import BlockShocks
 
@@ -82,7 +80,8 @@ class KernelInputs:
     sigma_pi: np.ndarray  # (n,)
     infl_load: np.ndarray  # (n,) beta B(rho)
     infl_load2: np.ndarray  # (n,) beta B(rho) over the 2-year's 24 months
-    sigma_n: np.ndarray  # (n,) neutral-rate walk, monthly s.d. (net of the policy news)
+    sigma_n: np.ndarray  # (U, n) neutral-rate walk, monthly s.d. (net of the policy news)
+    sigma_n_col: np.ndarray  # (G,) row of sigma_n for step t
     sigma_m: np.ndarray  # (n,) TP-mean walk, monthly s.d.
     growth0: np.ndarray  # (n,) exp(kappa L_0)
     cuts: np.ndarray  # (n, J) int64 signed cuts at the remaining meetings
@@ -269,45 +268,64 @@ def _ar1_factors(
     return coef, sd, np.concatenate([[0], col])
 
 
-def news_variance_per_month(spec: SimSpec) -> float:
-    """Variance of the policy news per model month (21 business days), under the market.
+def news_rates(spec: SimSpec) -> np.ndarray:
+    """The market's policy-news variance per model month in force on each grid step, (G,).
 
-    The news over the window telescopes to -0.25 (K - E_0[K]) (docs/model.md), so its
-    variance is 0.0625 Var_market(K), spread over the business days to the window end.
+    With M_j = s + sum_i E[m_i | j, s] the market's expected net cuts after j decisions
+    (a martingale under the market's law), decision j brings news of variance
+    V_j = 0.0625 (E[M_{j+1}^2] - E[M_j^2]) pp^2 (MoveTable.state_probs and
+    expected_cuts, exact). It is spread over the business days since the previous
+    decision (or the as-of): steps in that interval get V_j 21 / days. 0 after the last
+    decision. Cached on the spec.
     """
-    key = "news_variance_per_month"
+    key = "news_rates"
     if key not in spec.derived:
-        k, p = spec.market.counts.astype(np.float64), spec.market.probs
-        var_k = max(float(p @ (k * k)) - float(p @ k) ** 2, 0.0)
-        bdays = len(business_days(spec.as_of + dt.timedelta(days=1), spec.window_end))
-        spec.derived[key] = 0.0625 * var_k * BDAYS_PER_MONTH / bdays if bdays else 0.0
-    return float(spec.derived[key])
+        rates = np.zeros(len(spec.grid))
+        table, decide = spec.market_table, spec.decide_at.astype(np.int64)
+        if decide.size:
+            s_vals = np.arange(-table.s_offset, table.s_offset + 1, dtype=np.float64)
+            expected = np.nan_to_num(table.expected_cuts).sum(axis=2) + s_vals[None, :]
+            second = (table.state_probs * expected**2).sum(axis=1)  # E[M_j^2], j = 0..J
+            variance = 0.0625 * np.maximum(np.diff(second), 0.0)
+            bday, prev = spec.grid_bday.astype(np.int64), 0
+            for j, t in enumerate(decide.tolist()):
+                days = int(bday[t] - bday[prev])
+                if days > 0:
+                    rates[prev + 1 : t + 1] = variance[j] * BDAYS_PER_MONTH / days
+                prev = max(prev, t)
+        spec.derived[key] = rates
+    return np.asarray(spec.derived[key])
 
 
-def _walk_sigma(spec: SimSpec, par: dict[str, np.ndarray]) -> np.ndarray:
-    """The neutral rate's walk s.d., net of the policy news it carries.
+def _walk_sigma(spec: SimSpec, par: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The neutral rate's walk s.d. per step, net of the policy news it carries: a table
+    (U, n) over the distinct news rates and each date's row (G,).
 
-    The fitted walk's variance sigma_n^2 per month already holds the policy news of
-    history (month-end data cannot tell it apart), so the news channel takes its share
-    out of the walk: sigma^2 = max(sigma_n^2 - lambda^2 v, 0), v the market's news
-    variance per month. n's variance over the window is then the fit's (docs/model.md).
+    The fitted walk's variance sigma_n^2 a month already holds history's policy news
+    (month-end data cannot tell it apart), so the news takes its share out of the walk,
+    interval by interval: sigma^2 = max(sigma_n^2 - lambda^2 v_t, 0) with v_t the
+    market's news variance per month between two decisions (:func:`news_rates`). n's
+    variance from one decision to the next is then the fit's (docs/model.md).
     """
     sigma_n, lam = par["neutral_rate_shock_pp"], par["neutral_rate_news_loading"]
     if not np.any(lam):
-        return sigma_n
-    carve = lam * lam * news_variance_per_month(spec)
-    return np.asarray(np.sqrt(np.maximum(sigma_n * sigma_n - carve, 0.0)), dtype=np.float64)
+        return sigma_n[None, :], np.zeros(len(spec.grid), dtype=np.int64)
+    uniq, col = _columns(news_rates(spec))
+    carve = (lam * lam)[None, :] * uniq[:, None]
+    return np.sqrt(np.maximum(sigma_n[None, :] ** 2 - carve, 0.0)), col
 
 
 def _bridge(
-    spec: SimSpec, par: dict[str, np.ndarray], kappa: np.ndarray, sigma_n: np.ndarray
+    spec: SimSpec, par: dict[str, np.ndarray], kappa: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The bridge's volatility per path and the BGK-shifted levels (weekly grid)."""
     n = kappa.size
     if not spec.weekly:
         return np.zeros(n), np.repeat(spec.levels[:, None], n, axis=1)
     # the bridge's daily s.d.: the TP deviation's plus the level walks' (the neutral
-    # rate's weight in the 10y taken as 1 - A(kappa), its weight in the fit)
+    # rate's weight in the 10y taken as 1 - A(kappa), its weight in the fit; the fitted
+    # sigma_n, the walk's and the news's together)
+    sigma_n = par["neutral_rate_shock_pp"]
     sigma_m = par["term_premium_mean_shock_pp"]
     daily_var = (
         daily_sigma_from_monthly(par["term_premium_shock_pp"], par["term_premium_persistence"]) ** 2
@@ -363,8 +381,8 @@ def prepare_inputs(spec: SimSpec, shocks: BlockShocks) -> KernelInputs:
         spec, par["term_premium_persistence"], par["term_premium_shock_pp"]
     )
     ev_occurs, ev_onset, ev_size, ev_half = _events(spec, shocks, comp)
-    sigma_n = _walk_sigma(spec, par)
-    sigma_br, shifted = _bridge(spec, par, kappa, sigma_n)
+    sigma_n, sigma_n_col = _walk_sigma(spec, par)
+    sigma_br, shifted = _bridge(spec, par, kappa)
     sched = _schedule(spec)
     g_count = len(spec.grid)
     return KernelInputs(
@@ -379,6 +397,7 @@ def prepare_inputs(spec: SimSpec, shocks: BlockShocks) -> KernelInputs:
         infl_load=par["inflation_loading"] * inflation_weight_B(rho),
         infl_load2=par["inflation_loading"] * inflation_weight_B(rho, TWO_YEAR_MONTHS),
         sigma_n=sigma_n,
+        sigma_n_col=sigma_n_col,
         sigma_m=par["term_premium_mean_shock_pp"],
         growth0=growth0,
         cuts=cuts,
@@ -489,7 +508,8 @@ def _step_state(inp: KernelInputs, st: _State, t: int) -> None:
         st.gap = inp.rho * st.gap + inp.sigma_pi * inp.inflation[inp.month_step[t]]
     if inp.levels_shocks.shape[0]:
         root_k = inp.root_k[t]
-        st.neutral = st.neutral + (inp.sigma_n * root_k) * inp.levels_shocks[t - 1, 0]
+        sigma_n = inp.sigma_n[inp.sigma_n_col[t]]
+        st.neutral = st.neutral + (sigma_n * root_k) * inp.levels_shocks[t - 1, 0]
         st.tp_mean = st.tp_mean + (inp.sigma_m * root_k) * inp.levels_shocks[t - 1, 1]
     st.growth *= inp.growth_table[inp.growth_col[t]]
 
