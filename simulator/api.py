@@ -188,11 +188,14 @@ def with_overrides(
                 problems.append(problem(f"{p.override.text}: {p.key_path}: {p.message}"))
         raise ConfigError(problems) from None
     resolved, market_note = resolve_from_futures(loaded)
+    # the run's provenance hashes the scenario file: say what the run changed in it
+    said = "; ".join(f"{o.text} = {o.value!r}" for o in ovs)
+    notes = [*sc.notes, f"overrides (not in {sc.scenario.path.name}): {said}"] if ovs else []
     return LoadedScenario(
         scenario=resolved,
         priors=sc.priors,
         run_priors=sc.run_priors,
-        notes=list(sc.notes),
+        notes=notes or list(sc.notes),
         market_note=market_note,
     )
 
@@ -319,7 +322,7 @@ def run(
                 f"history public on {cfg.as_of}"
                 + (" (cached fit reused)" if diagnostics.get("cache_hit") else "")
             ]
-            + [n for n in sc.notes if n.startswith("from the data")]
+            + [n for n in sc.notes if n.startswith(("from the data", "overrides "))]
             + [f"fit diagnostics: {p}" for p in diagnostics.get("problems", [])],
         )
     elif draws is None:

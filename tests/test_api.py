@@ -42,6 +42,11 @@ def test_overrides_change_the_run(base: api.LoadedScenario) -> None:
     assert _median_year_end(more.dataset) < _median_year_end(plain.dataset) - 0.05
     assert more.summary["expected_cuts"]["view"] == pytest.approx(4.0)
     assert plain.summary["expected_cuts"]["view"] == pytest.approx(2.04)
+    # the run says what it changed (its provenance hashes the unchanged file)
+    assert any(
+        w.startswith("overrides (not in baseline.yaml): view.cut_count = {3: 0.3")
+        for w in more.summary["warnings"]
+    )
     # the base scenario object is untouched
     assert dict(base.scenario.config.view.cut_count)[2] == pytest.approx(0.38)
 
