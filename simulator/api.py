@@ -1,4 +1,4 @@
-"""The front door: load a scenario, run it, write its run folder.
+"""The front door: load a scenario, run it, write its run folder (docs/api.md).
 
 Examples
 --------
@@ -6,6 +6,8 @@ Examples
 >>> sc = api.load_scenario("scenarios/baseline.yaml")            # doctest: +SKIP
 >>> res = api.run(sc, paths=20_000, seed=1)                      # doctest: +SKIP
 >>> res.summary["levels"]["3.5"]["p_touch"]                      # doctest: +SKIP
+>>> res.dataset.y10.sel(quantile=0.5).isel(date=-1)              # doctest: +SKIP
+>>> api.run(sc, overrides={"view.cut_count": {3: 0.5, 4: 0.5}})  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import platform
 import re
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -117,6 +119,87 @@ def latest_calibrated(folder: Path, as_of: dt.date) -> Path | None:
     return best[1] if best else None
 
 
+#: Keys ``overrides`` may not set: they fix which files and dynamics a run uses.
+FIXED_OVERRIDE_KEYS: dict[tuple[Any, ...], str] = {
+    ("kind",): "the file kind",
+    ("priors",): "the dynamics (load a scenario file naming those priors instead)",
+    ("as_of",): "the as-of date (it picks the calibrated dynamics; load another scenario file)",
+}
+
+
+def with_overrides(
+    scenario: LoadedScenario | str | Path, overrides: Mapping[str, Any]
+) -> LoadedScenario:
+    """The scenario with values set by schema key path, validated again.
+
+    The key paths are a sweep file's (docs/api.md, docs/scale.md): mapping keys joined by
+    dots, list items as ``[i]``: ``{"view.cut_count": {3: 0.5, 4: 0.5},
+    "events[0].size_bp": 40, "name": "more-cuts"}``. The priors and the notes stay the
+    base scenario's.
+
+    Raises
+    ------
+    ConfigError
+        Every bad override, each naming its key path (``overrides: events[3].size_bp:
+        events has 1 item(s); index 3 is out of range``).
+    """
+    from simulator.config.errors import Problem
+    from simulator.config.overrides import (
+        Override,
+        OverrideError,
+        parse_key_path,
+        scenario_with_overrides,
+    )
+    from simulator.market import resolve_from_futures
+
+    sc = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
+    file = str(sc.scenario.path)
+
+    def problem(message: str) -> Problem:
+        return Problem(file, 0, 0, "overrides", message)
+
+    problems: list[Problem] = []
+    ovs: list[Override] = []
+    for text, value in overrides.items():
+        if not isinstance(text, str):
+            problems.append(problem(f"{text!r}: a key path is a string, e.g. 'view.cut_count'"))
+            continue
+        try:
+            path = parse_key_path(text)
+        except ValueError as exc:
+            problems.append(problem(str(exc)))
+            continue
+        fixed = [why for k, why in FIXED_OVERRIDE_KEYS.items() if path[: len(k)] == k]
+        if fixed:
+            problems.append(problem(f"{text}: cannot be overridden: {fixed[0]}"))
+            continue
+        ovs.append(Override(text, path, value))
+    if problems:
+        raise ConfigError(problems)
+    try:
+        loaded = scenario_with_overrides(sc.scenario, ovs)
+    except OverrideError as exc:
+        for p in exc.problems:
+            if p.override is None:  # a cross-field check the overrides broke
+                problems.append(problem(f"{p.key_path}: {p.message}"))
+            elif p.kind == "path" or p.key_path == p.override.text:
+                problems.append(problem(f"{p.override.text}: {p.message}"))
+            else:
+                problems.append(problem(f"{p.override.text}: {p.key_path}: {p.message}"))
+        raise ConfigError(problems) from None
+    resolved, market_note = resolve_from_futures(loaded)
+    # the run's provenance hashes the scenario file: say what the run changed in it
+    said = "; ".join(f"{o.text} = {o.value!r}" for o in ovs)
+    notes = [*sc.notes, f"overrides (not in {sc.scenario.path.name}): {said}"] if ovs else []
+    return LoadedScenario(
+        scenario=resolved,
+        priors=sc.priors,
+        run_priors=sc.run_priors,
+        notes=notes or list(sc.notes),
+        market_note=market_note,
+    )
+
+
 def parameter_draws(sc: LoadedScenario, seed: int) -> ParameterDraws:
     """Draws of the dynamics from the run priors, seeded apart from the path streams."""
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(2**31,))))
@@ -152,12 +235,15 @@ def run(
     blocks_per_task: int = 4,
     kernel: str = "compiled",
     sample_paths: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> Result:
     """Run a scenario: parameter draws -> blocks of paths -> results.
 
     Parameters
     ----------
     scenario : LoadedScenario or path
+    overrides : schema key path -> value, set before the run (:func:`with_overrides`;
+        the key paths of sweep files), e.g. ``{"view.cut_count": {3: 0.5, 4: 0.5}}``.
     paths, seed, grid : override the scenario's ``simulation`` block.
     data_dir : history folder; when given the dynamics are fitted (or a cached fit reused).
     levels : override the scenario's levels of interest (%).
@@ -175,6 +261,13 @@ def run(
     Returns
     -------
     Result
+        ``.dataset`` (the results Dataset, as results.nc) and ``.summary`` (as
+        summary.json).
+
+    Raises
+    ------
+    ConfigError
+        A bad override, naming its key path.
     """
     from simulator.engine.aggregate import finalize
     from simulator.engine.run import run_blocks
@@ -182,6 +275,8 @@ def run(
     from simulator.report.summary import build_summary, config_sha256
 
     sc = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
+    if overrides:
+        sc = with_overrides(sc, overrides)
     if data_dir is not None:
         sc = _with_window_observations(sc, Path(data_dir))
     cfg = sc.scenario.config
@@ -227,7 +322,7 @@ def run(
                 f"history public on {cfg.as_of}"
                 + (" (cached fit reused)" if diagnostics.get("cache_hit") else "")
             ]
-            + [n for n in sc.notes if n.startswith("from the data")]
+            + [n for n in sc.notes if n.startswith(("from the data", "overrides "))]
             + [f"fit diagnostics: {p}" for p in diagnostics.get("problems", [])],
         )
     elif draws is None:
@@ -796,6 +891,16 @@ def _to_netcdf(ds: xr.Dataset, path: Path) -> None:
     ds.to_netcdf(path, engine="h5netcdf")
 
 
+class Comparison(list[Result]):
+    """The results of :func:`compare`, in order: a list of :class:`Result` with the
+    combined Dataset as ``.dataset`` (:func:`compare_dataset`)."""
+
+    @property
+    def dataset(self) -> xr.Dataset:
+        """One Dataset with a ``scenario`` dimension (see :func:`compare_dataset`)."""
+        return compare_dataset(self)
+
+
 def compare(
     scenarios: Sequence[LoadedScenario | str | Path],
     *,
@@ -804,26 +909,95 @@ def compare(
     grid: str | None = None,
     threads: int | None = None,
     progress: Progress | None = None,
-) -> list[Result]:
+) -> Comparison:
     """Run several scenarios with common random numbers.
 
     One seed for all (default: the first scenario's): block b, component c of every
     scenario draws from ``SeedSequence(seed, spawn_key=(b, c))``, so differences between
     scenarios are differences of beliefs, not of noise.
+
+    Returns
+    -------
+    Comparison
+        A list of :class:`Result` (one a scenario, in order); ``.dataset`` is one
+        Dataset with a ``scenario`` dimension.
+
+    Examples
+    --------
+    >>> base = load_scenario("scenarios/baseline.yaml")                      # doctest: +SKIP
+    >>> more = with_overrides(base, {"name": "more-cuts",
+    ...                              "view.cut_count": {3: 0.5, 4: 0.5}})     # doctest: +SKIP
+    >>> ds = compare([base, more], paths=2000).dataset                       # doctest: +SKIP
+    >>> ds.p_touch.sel(level=3.5).isel(date=-1)                               # doctest: +SKIP
     """
     loaded = [s if isinstance(s, LoadedScenario) else load_scenario(s) for s in scenarios]
     names = [s.name for s in loaded]
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise ConfigError.single(
-            loaded[0].scenario.path, f"scenario names repeat in the comparison: {dup}"
+            loaded[0].scenario.path,
+            f"scenario names repeat in the comparison: {dup} (name a variant with the "
+            "override {'name': ...})",
         )
     seed = loaded[0].scenario.config.simulation.seed if seed is None else seed
     paths = paths if paths is not None else max(s.scenario.config.simulation.paths for s in loaded)
-    return [
+    return Comparison(
         run(s, paths=paths, seed=seed, grid=grid, threads=threads, progress=progress)
         for s in loaded
+    )
+
+
+def compare_dataset(results: Sequence[Result | xr.Dataset]) -> xr.Dataset:
+    """The runs' results Datasets stacked along a new ``scenario`` dimension.
+
+    Variables every run has with the same dimensions are kept (the union of their
+    coordinates: a date one run lacks is NaN in it). Dataset attributes the runs share
+    stay attributes; those that differ (``description``, ``config_sha256``, ...) become
+    coordinates along ``scenario``.
+
+    Raises
+    ------
+    ValueError
+        No results, or two runs share a scenario name.
+    """
+    datasets = [r.dataset if isinstance(r, Result) else r for r in results]
+    if not datasets:
+        raise ValueError("compare_dataset needs at least one result")
+    names = [str(ds.attrs.get("scenario", f"scenario-{i}")) for i, ds in enumerate(datasets)]
+    if len(set(names)) != len(names):
+        raise ValueError(f"scenario names repeat: {names}")
+    first = datasets[0]
+    common = [
+        v
+        for v in first.data_vars
+        if all(v in ds.data_vars and ds[v].dims == first[v].dims for ds in datasets[1:])
     ]
+    parts = [
+        ds[common].drop_attrs(deep=False).expand_dims(scenario=[n])
+        for ds, n in zip(datasets, names, strict=True)
+    ]
+    out = xr.concat(
+        parts,
+        dim="scenario",
+        data_vars="all",
+        coords="minimal",
+        compat="override",
+        join="outer",
+        combine_attrs="drop",
+    )
+    out = out.assign_coords(scenario=np.asarray(names, dtype=str))
+    keys = [k for k in dict.fromkeys(k for ds in datasets for k in ds.attrs) if k != "scenario"]
+    for key in keys:
+        values = [ds.attrs.get(key) for ds in datasets]
+        texts = [repr(v) for v in values]
+        if len(set(texts)) == 1:
+            out.attrs[key] = values[0]
+        elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            out = out.assign_coords({key: ("scenario", np.asarray(values, dtype=float))})
+        else:
+            cells = ["" if v is None else str(v) for v in values]
+            out = out.assign_coords({key: ("scenario", np.asarray(cells, dtype=str))})
+    return out
 
 
 def write_compare(results: list[Result], out_root: str | Path) -> Path:
@@ -857,13 +1031,16 @@ def write_compare(results: list[Result], out_root: str | Path) -> Path:
 
 
 __all__ = [
+    "Comparison",
     "ConfigError",
     "LoadedScenario",
     "Result",
     "backtest",
     "compare",
+    "compare_dataset",
     "load_scenario",
     "run",
+    "with_overrides",
     "write_compare",
     "write_run",
 ]

@@ -24,9 +24,7 @@ variant that fails at run time is reported with its error; the others complete.
 
 from __future__ import annotations
 
-import copy
 import csv
-import datetime as dt
 import io
 import itertools
 import json
@@ -41,10 +39,17 @@ from typing import Any
 import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simulator.config.errors import ConfigError, Problem
-from simulator.config.loader import Loaded, _problems, _validate
+from simulator.config.loader import Loaded, _validate
+from simulator.config.overrides import (
+    Override,
+    OverrideError,
+    apply_overrides,
+    parse_key_path,
+    scenario_with_overrides,
+)
 from simulator.config.schema import Scenario
 from simulator.config.yamlio import Document, KeyPath, load_yaml
 
@@ -71,8 +76,6 @@ SWEEP_VARS = (
     "cut_count_prob",
     "y10_at_horizon",
 )
-_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-_SEGMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*|\d{4}-\d{2}-\d{2}|\d+)((?:\[\d+\])*)")
 MAX_VARIANTS = 10_000
 
 
@@ -121,16 +124,6 @@ class SweepFile(BaseModel):
 
 
 @dataclass(frozen=True)
-class Override:
-    """One override: its key path in the scenario and where it is written in the sweep."""
-
-    text: str  # as written, e.g. "events[0].size_bp"
-    path: KeyPath  # ("events", 0, "size_bp")
-    value: Any
-    where: KeyPath  # key path of the value in the sweep document
-
-
-@dataclass(frozen=True)
 class VariantPlan:
     """A variant before it runs."""
 
@@ -160,41 +153,6 @@ class SweepResult:
 # ---------------------------------------------------------------------------------------
 # Loading and planning
 # ---------------------------------------------------------------------------------------
-
-
-def parse_key_path(text: str) -> KeyPath:
-    """``"events[0].size_bp"`` -> ``("events", 0, "size_bp")``; ValueError if malformed.
-
-    A segment of digits is an integer mapping key (``view.cut_count.2``), one like
-    ``2026-03-18`` a date key (``view.meeting_weights.2026-03-18``), as the YAML loader
-    reads them.
-
-    Examples
-    --------
-    >>> parse_key_path("events[0].size_bp")
-    ('events', 0, 'size_bp')
-    """
-    out: list[Any] = []
-    for i, seg in enumerate(text.split(".")):
-        m = _SEGMENT.fullmatch(seg)
-        if m is None or (i == 0 and not re.fullmatch(_NAME, m.group(1))):
-            raise ValueError(
-                f"malformed key path {text!r}: use schema keys joined by dots and [i] for "
-                "list items, e.g. events[0].size_bp"
-            )
-        key = m.group(1)
-        if key.isdigit():
-            out.append(int(key))  # an integer mapping key, e.g. a cut count
-        elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", key):
-            out.append(dt.date.fromisoformat(key))
-        else:
-            out.append(key)
-        out.extend(_Index(int(x)) for x in re.findall(r"\[(\d+)\]", m.group(2)))
-    return tuple(out)
-
-
-class _Index(int):
-    """A list index in a key path (kept apart from an integer mapping key)."""
 
 
 @dataclass
@@ -306,46 +264,6 @@ def _unique(problems: list[Problem]) -> list[Problem]:
     return list(dict.fromkeys(problems))
 
 
-def apply_overrides(data: dict[str, Any], overrides: tuple[Override, ...]) -> dict[str, Any]:
-    """A deep copy of ``data`` with the overrides set (missing mappings are created).
-
-    Raises
-    ------
-    KeyError
-        A list index out of range, or a path through a value that is not a container;
-        the message names the key path.
-    """
-    out = copy.deepcopy(data)
-    for ov in overrides:
-        node: Any = out
-        for i, part in enumerate(ov.path):
-            last = i == len(ov.path) - 1
-            if isinstance(part, _Index):
-                if not isinstance(node, list):
-                    raise KeyError(f"{ov.text}: {_prefix(ov.path[:i])} is not a list")
-                if not 0 <= part < len(node):
-                    raise KeyError(
-                        f"{ov.text}: {_prefix(ov.path[:i])} has {len(node)} item(s); "
-                        f"index {part} is out of range"
-                    )
-            elif not isinstance(node, dict):
-                raise KeyError(f"{ov.text}: {_prefix(ov.path[:i])} is not a mapping")
-            if last:
-                node[part] = copy.deepcopy(ov.value)
-            else:
-                if isinstance(node, dict) and part not in node:
-                    node[part] = [] if isinstance(ov.path[i + 1], _Index) else {}
-                node = node[part]
-    return out
-
-
-def _prefix(path: KeyPath) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, _Index) else (f".{p}" if out else str(p))
-    return out or "the scenario"
-
-
 def variant_scenario(
     loaded: LoadedSweep, base: Loaded[Scenario], plan: VariantPlan
 ) -> Loaded[Scenario]:
@@ -356,49 +274,25 @@ def variant_scenario(
     ConfigError
         Located at the override in the sweep file that made the scenario invalid.
     """
-    sdoc = loaded.sweep.doc
     try:
-        data = apply_overrides(base.doc.data, plan.overrides)
-    except KeyError as exc:
-        text, _, why = str(exc.args[0]).partition(": ")
-        ov = _owner(plan, text)
-        where = () if ov is None else ov.where[:-1] if ov.where[0] == "grid" else ov.where
-        raise sdoc.error(where, why or text, of_value=False) from None
-    vdoc = Document(
-        path=base.doc.path,
-        data=data,
-        key_pos=dict(base.doc.key_pos),
-        value_pos=dict(base.doc.value_pos),
-        seq_items=set(base.doc.seq_items),
-    )
-    for ov in plan.overrides:
-        for i in range(1, len(ov.path) + 1):
-            if isinstance(ov.path[i - 1], _Index):
-                vdoc.seq_items.add(ov.path[:i])
-    try:
-        cfg = Scenario.model_validate(data, context={"base_dir": base.doc.path.parent})
-    except ValidationError as exc:
-        raise _located(sdoc, plan, vdoc, exc) from None
-    return Loaded(cfg, vdoc)
+        return scenario_with_overrides(base, plan.overrides)
+    except OverrideError as exc:
+        raise _located(loaded.sweep.doc, plan, exc) from None
 
 
-def _owner(plan: VariantPlan, text: str) -> Override | None:
-    return next((o for o in plan.overrides if o.text == text), None)
-
-
-def _located(
-    sdoc: Document, plan: VariantPlan, vdoc: Document, exc: ValidationError
-) -> ConfigError:
-    """Scenario problems of a variant, moved onto the sweep key that caused them."""
+def _located(sdoc: Document, plan: VariantPlan, exc: OverrideError) -> ConfigError:
+    """Problems of a variant, moved onto the sweep key that caused them."""
     out: list[Problem] = []
-    for p in _problems(Scenario, vdoc, exc):
-        ov = next(
-            (o for o in plan.overrides if _related(vdoc.key_path_str(o.path), p.key_path)), None
-        )
+    for p in exc.problems:
+        ov = p.override
+        if p.kind == "path":
+            where = () if ov is None else ov.where[:-1] if ov.where[0] == "grid" else ov.where
+            out.append(sdoc.problem(where, p.message, of_value=False))
+            continue
         if ov is None:  # a cross-field check elsewhere in the scenario: name the variant
-            where: KeyPath = plan.overrides[0].where if plan.overrides else ()
+            where = plan.overrides[0].where if plan.overrides else ()
             msg = f"variant {plan.name}: {p.key_path}: {p.message}"
-        elif p.message.startswith("unknown key"):
+        elif p.kind == "unknown":
             where = ov.where[:-1] if ov.where[0] == "grid" else ov.where
             line, col = sdoc.position(where, of_value=False)
             out.append(
@@ -417,11 +311,6 @@ def _located(
         line, col = sdoc.position(where, of_value=True)
         out.append(Problem(str(sdoc.path), line, col, sdoc.key_path_str(where), msg))
     return ConfigError(out)
-
-
-def _related(a: str, b: str) -> bool:
-    """One key path is the other or lies below it."""
-    return a == b or any(x.startswith(y + sep) for x, y in ((a, b), (b, a)) for sep in ".[")
 
 
 # ---------------------------------------------------------------------------------------
