@@ -14,6 +14,7 @@ References no one here wrote down twice:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import pytest
 from simulator import api
 from simulator.core.expectations import TWO_YEAR_MONTHS, expectations_component
 from simulator.engine.block import run_kernel
-from simulator.engine.kernel import prepare_inputs
+from simulator.engine.kernel import _news_loadings, prepare_inputs
 from simulator.engine.setup import build_spec
 from simulator.engine.shocks import draw_shocks
 from simulator.model.draws import ParameterDraws
@@ -49,10 +50,9 @@ POINT = {
 }
 
 
-def _draws(lam: float) -> ParameterDraws:
-    return ParameterDraws(
-        values={k: np.full(1, v) for k, v in {**POINT, LOADING: lam}.items()}, source="prior"
-    )
+def _draws(lam: float, **overrides: float) -> ParameterDraws:
+    values = {**POINT, LOADING: lam, **overrides}
+    return ParameterDraws(values={k: np.full(1, v) for k, v in values.items()}, source="prior")
 
 
 def _mean_power(a: float, horizon: int) -> float:
@@ -65,9 +65,18 @@ def test_news_moves_both_yields_by_the_telescoped_surprise(kernel: str) -> None:
     lam = 0.4
     runs = {}
     for value in (0.0, lam):
-        spec = build_spec(sc.scenario, _draws(value), paths=3000, seed=3, kernel=kernel)
-        inp = prepare_inputs(spec, draw_shocks(spec, 0))
+        # a walk (sigma_n > 0, so the cap on lambda stays above 0.4) whose shocks are
+        # zeroed, so n moves only with the news
+        draws = _draws(value, neutral_rate_shock_pp=0.178)
+        spec = build_spec(sc.scenario, draws, paths=3000, seed=3, kernel=kernel)
+        shocks = draw_shocks(spec, 0)
+        assert shocks.levels is not None
+        shocks = dataclasses.replace(shocks, levels=np.zeros_like(shocks.levels))
+        inp = prepare_inputs(spec, shocks)
         runs[value] = (inp, run_kernel(inp, kernel))  # type: ignore[arg-type]
+        if value:
+            loadings = _news_loadings(spec, spec.draws.take(shocks.draw_index))
+            assert np.all(loadings == lam)  # not capped: the news is inside the walk
     inp, base = runs[0.0]
     _, news = runs[lam]
     assert inp.neutral_jump.shape[0] == 0  # lambda = 0: no news step at all
@@ -118,7 +127,16 @@ def test_without_a_snapshot_2y_the_2y_is_its_expectations_component() -> None:
     np.testing.assert_allclose(agg.thin2[0], ec2[: agg.thin2.shape[1]], rtol=0, atol=1e-12)
 
 
-def test_news_leaves_the_neutral_rate_variance_of_the_fit() -> None:
+@pytest.mark.parametrize(
+    ("sigma_n", "lam", "capped"),
+    [
+        (0.178, 0.8, False),  # the news's variance ~12% of the walk's over the window
+        (0.03, 1.0, True),  # news beyond the walk's variance: lambda capped, walk 0
+    ],
+)
+def test_news_leaves_the_neutral_rate_variance_of_the_fit(
+    sigma_n: float, lam: float, capped: bool
+) -> None:
     """The walk gives up the news's share between decisions: Var(n_t - n_0) = sigma_n^2 B_t/21.
 
     With view = market (the baseline) decision j brings news of the market's variance
@@ -126,12 +144,13 @@ def test_news_leaves_the_neutral_rate_variance_of_the_fit() -> None:
     same (kernel.news_rates). So n's variance from the as-of to any decision, and to the
     window end, is the fit's, sigma_n^2 B_t / 21 with B_t business days. Tolerance: 4
     Monte Carlo standard errors of the mean of d^2 (its sample s.d. over sqrt(paths));
-    24,576 paths. Without the carve-out the window-end variance is ~14 s.e. off.
+    24,576 paths. Without the carve-out the window-end variance is ~14 s.e. off. Where
+    the news's variance would exceed the walk's, lambda is capped (kernel._news_loadings)
+    and the same holds.
     """
     from simulator.engine.kernel import _State, _step_state
 
     sc = api.load_scenario(BASELINE)
-    sigma_n, lam = 0.178, 0.8  # the news's variance ~12% of the walk's over the window
     values = {**POINT, "neutral_rate_shock_pp": sigma_n, LOADING: lam}
     draws = ParameterDraws(values={k: np.full(1, v) for k, v in values.items()}, source="prior")
     spec = build_spec(sc.scenario, draws, paths=3 * 8192, seed=9)
@@ -141,6 +160,8 @@ def test_news_leaves_the_neutral_rate_variance_of_the_fit() -> None:
     for block in range(spec.n_blocks):
         inp = prepare_inputs(spec, draw_shocks(spec, block))
         assert inp.sigma_n.min() < sigma_n  # the walk gave up the news's share
+        loadings = _news_loadings(spec, spec.draws.take(np.zeros(inp.n, dtype=np.int64)))
+        assert bool(np.any(loadings < lam)) == capped
         st = _State(inp)
         for t in range(1, inp.dt_years.size):
             _step_state(inp, st, t)

@@ -190,18 +190,19 @@ def _expected_after(spec: SimSpec, cuts: np.ndarray) -> np.ndarray:
 
 
 def _neutral_jumps(cuts: np.ndarray, expected_after: np.ndarray, loading: np.ndarray) -> np.ndarray:
-    """n*'s move at each decision: lambda times the news about the rate at the window end.
+    """n*'s move at each decision: lambda_j times the news about the rate at the window end.
 
     The market's expected rate at the window end is r - 0.25 (cuts so far + E[cuts left]);
-    decision j changes it by -0.25 (m_j + sum E_{j+1}[m] - sum E_j[m]). (0, n) when every
-    path's lambda is 0, so such a run takes the same steps as before lambda existed.
+    decision j changes it by -0.25 (m_j + sum E_{j+1}[m] - sum E_j[m]). ``loading`` is
+    (J, n) (:func:`_news_loadings`). (0, n) when every path's lambda is 0, so such a run
+    takes the same steps as before lambda existed.
     """
     n, n_meet = cuts.shape
     if n_meet == 0 or not np.any(loading):
         return np.zeros((0, n))
     expected_total = expected_after.sum(axis=2)  # (J+1, n)
     news_cuts = cuts.T + expected_total[1:] - expected_total[:-1]  # (J, n)
-    return -0.25 * loading[None, :] * news_cuts
+    return -0.25 * loading * news_cuts
 
 
 def _events(
@@ -297,22 +298,52 @@ def news_rates(spec: SimSpec) -> np.ndarray:
     return np.asarray(spec.derived[key])
 
 
-def _walk_sigma(spec: SimSpec, par: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _news_loadings(spec: SimSpec, par: dict[str, np.ndarray]) -> np.ndarray:
+    """lambda_j per decision and path: lambda, capped so the news adds no variance.
+
+    The news's variance per month before decision j (:func:`news_rates`) may not exceed
+    the fitted walk's: lambda_j = min(lambda, sigma_n / sqrt(v_j)). Beliefs that leave the
+    policy path very uncertain then pass less of each surprise to n, and n's variance
+    stays the fit's. (J, n).
+    """
+    lam, sigma_n = par["neutral_rate_news_loading"], par["neutral_rate_shock_pp"]
+    n_meet = len(spec.decide_at)
+    if n_meet == 0 or not np.any(lam):
+        return np.zeros((n_meet, lam.size))
+    v = news_rates(spec)[spec.decide_at.astype(np.int64)]  # (J,)
+    safe = np.where(v > 0.0, v, 1.0)
+    cap = np.where(v[:, None] > 0.0, sigma_n[None, :] / np.sqrt(safe)[:, None], np.inf)
+    return np.minimum(lam[None, :], cap)
+
+
+def _walk_sigma(
+    spec: SimSpec, par: dict[str, np.ndarray], loadings: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The neutral rate's walk s.d. per step, net of the policy news it carries: a table
-    (U, n) over the distinct news rates and each date's row (G,).
+    (U, n) over the steps' distinct (rate, lambda) and each date's row (G,).
 
     The fitted walk's variance sigma_n^2 a month already holds history's policy news
     (month-end data cannot tell it apart), so the news takes its share out of the walk,
-    interval by interval: sigma^2 = max(sigma_n^2 - lambda^2 v_t, 0) with v_t the
-    market's news variance per month between two decisions (:func:`news_rates`). n's
-    variance from one decision to the next is then the fit's (docs/model.md).
+    interval by interval: sigma^2 = sigma_n^2 - lambda_j^2 v_j (>= 0 by the cap in
+    :func:`_news_loadings`) on the steps up to decision j, v_j the market's news
+    variance per month there (:func:`news_rates`). n's variance from one decision to the
+    next is then the fit's (docs/model.md).
     """
-    sigma_n, lam = par["neutral_rate_shock_pp"], par["neutral_rate_news_loading"]
-    if not np.any(lam):
-        return sigma_n[None, :], np.zeros(len(spec.grid), dtype=np.int64)
-    uniq, col = _columns(news_rates(spec))
-    carve = (lam * lam)[None, :] * uniq[:, None]
-    return np.sqrt(np.maximum(sigma_n[None, :] ** 2 - carve, 0.0)), col
+    sigma_n = par["neutral_rate_shock_pp"]
+    g_count = len(spec.grid)
+    if not np.any(loadings):
+        return sigma_n[None, :], np.zeros(g_count, dtype=np.int64)
+    rates = news_rates(spec)
+    interval = np.searchsorted(spec.decide_at.astype(np.int64), np.arange(g_count), side="left")
+    uniq, col = _columns(interval)  # steps up to decision j share lambda_j and v_j
+    rows = []
+    for j in uniq.tolist():
+        if j >= loadings.shape[0]:  # after the last decision: no news, the whole walk
+            rows.append(sigma_n)
+            continue
+        v = rates[int(spec.decide_at[j])]
+        rows.append(np.sqrt(np.maximum(sigma_n**2 - loadings[j] ** 2 * v, 0.0)))
+    return np.stack(rows), col
 
 
 def _bridge(
@@ -381,7 +412,8 @@ def prepare_inputs(spec: SimSpec, shocks: BlockShocks) -> KernelInputs:
         spec, par["term_premium_persistence"], par["term_premium_shock_pp"]
     )
     ev_occurs, ev_onset, ev_size, ev_half = _events(spec, shocks, comp)
-    sigma_n, sigma_n_col = _walk_sigma(spec, par)
+    loadings = _news_loadings(spec, par)
+    sigma_n, sigma_n_col = _walk_sigma(spec, par, loadings)
     sigma_br, shifted = _bridge(spec, par, kappa)
     sched = _schedule(spec)
     g_count = len(spec.grid)
@@ -403,7 +435,7 @@ def prepare_inputs(spec: SimSpec, shocks: BlockShocks) -> KernelInputs:
         cuts=cuts,
         total_cuts=cuts.sum(axis=1) + sum(spec.observed_moves_cuts),
         expected_after=expected_after,
-        neutral_jump=_neutral_jumps(cuts, expected_after, par["neutral_rate_news_loading"]),
+        neutral_jump=_neutral_jumps(cuts, expected_after, loadings),
         growth_table=growth_table,
         growth_col=growth_col,
         reversion_table=rev_table,
