@@ -599,12 +599,17 @@ def _rate_text(v: float | dict[str, float]) -> str:
 def write_run(result: Result, out_root: str | Path) -> Path:
     """Write the run folder atomically and return its final path.
 
-    Contents: summary.json, summary.md, results.nc, run.json, tables/*.csv,
+    Contents: summary.json, summary.md, summary.html, results.nc, run.json, tables/*.csv,
     figures/*.png|svg (and posterior.nc when fitted).
     """
     import json
 
-    from simulator.report import render_summary_md, write_figures, write_tables
+    from simulator.report import (
+        render_summary_html,
+        render_summary_md,
+        write_figures,
+        write_tables,
+    )
     from simulator.report.figures import fit_check
     from simulator.report.rundir import new_run_id, run_folder
     from simulator.report.summary import summary_json_text
@@ -623,12 +628,13 @@ def write_run(result: Result, out_root: str | Path) -> Path:
             result.dataset, folder, posterior=_posterior_pairs(result), extra=extra
         )
         write_tables(result.dataset, folder / "tables")
-        pngs = {
-            p.stem: p.relative_to(folder)
-            for p in figs
-            if p.suffix == ".png" and p.stem not in extra
-        }
+        shown = [p for p in figs if p.stem not in extra]  # summary.md's figures
+        pngs = {p.stem: p.relative_to(folder) for p in shown if p.suffix == ".png"}
+        svgs = {p.stem: p for p in shown if p.suffix == ".svg"}
         (folder / "summary.md").write_text(render_summary_md(s, result.dataset, pngs, base=folder))
+        (folder / "summary.html").write_text(
+            render_summary_html(s, result.dataset, svgs, base=folder), encoding="utf-8"
+        )
         post = result.posterior
         if post is not None:
             if getattr(post, "idata", None) is not None:

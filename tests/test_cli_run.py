@@ -14,6 +14,9 @@ import pytest
 from simulator import api
 from simulator.config import Loaded
 
+sys.path.insert(0, str(Path(__file__).parent))
+from test_summary_html import check_summary_html
+
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.yaml"
 
@@ -37,8 +40,14 @@ def test_run_writes_a_complete_folder_and_json(tmp_path: Path) -> None:
     runs = list((tmp_path / "baseline").iterdir())
     assert len(runs) == 1 and not runs[0].name.startswith(".")
     folder = runs[0]
-    for name in ("summary.json", "summary.md", "results.nc", "run.json"):
+    for name in ("summary.json", "summary.md", "summary.html", "results.nc", "run.json"):
         assert (folder / name).is_file(), name
+    # summary.html: every figure inline once, every answer of summary.md, nothing external
+    check_summary_html(
+        (folder / "summary.html").read_text(encoding="utf-8"),
+        (folder / "summary.md").read_text(),
+        folder,
+    )
     assert json.loads((folder / "summary.json").read_text()) == printed
     pngs = {p.stem for p in (folder / "figures").glob("*.png")}
     assert {"fan_chart", "touch_curve", "entry_returns"} <= pngs
@@ -78,11 +87,14 @@ def test_failure_while_writing_removes_the_partial_folder(
     def boom(*_a: object, **_k: object) -> list[Path]:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(report, "write_figures", boom)
-    with pytest.raises(RuntimeError, match="disk full"):
-        api.write_run(result, tmp_path)
-    # neither the partial folder nor the scenario folder it created is left behind
-    assert list(tmp_path.iterdir()) == []
+    # a failure drawing the figures, or writing summary.html (after the rest is written)
+    for stage in ("write_figures", "render_summary_html"):
+        with monkeypatch.context() as m:
+            m.setattr(report, stage, boom)
+            with pytest.raises(RuntimeError, match="disk full"):
+                api.write_run(result, tmp_path)
+        # neither the partial folder nor the scenario folder it created is left behind
+        assert list(tmp_path.iterdir()) == [], stage
 
 
 def test_compare_uses_common_random_numbers(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Report layer: memo figures, summary.md, CSV tables and run comparisons.
+"""Report layer: memo figures, summary.md and summary.html, CSV tables and run comparisons.
 
 Reads the results Dataset and summary dict the engine produces (output names in
 docs/outputs.md); holds no model maths. Figures use the shipped memo style
@@ -18,6 +18,7 @@ from simulator.report.figures import (
     write_figures,
 )
 from simulator.report.style import PALETTE, STYLE_PATH, memo_figure, memo_style, save_figure
+from simulator.report.summary_html import render_summary_html
 from simulator.report.summary_md import render_summary_md
 from simulator.report.tables import write_tables
 
@@ -35,6 +36,7 @@ __all__ = [
     "memo_figure",
     "memo_style",
     "posterior_densities",
+    "render_summary_html",
     "render_summary_md",
     "save_figure",
     "touch_curve",

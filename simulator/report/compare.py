@@ -29,7 +29,7 @@ from simulator.report.style import (
     memo_style,
     percent_axis,
 )
-from simulator.report.summary_md import CURRENCY_NOTE
+from simulator.report.summary_page import CURRENCY_NOTE
 
 __all__ = ["compare_figures", "compare_table", "compare_table_md"]
 
