@@ -222,3 +222,16 @@ def test_text_is_escaped_and_warnings_shown_in_both_pages(ds: xr.Dataset) -> Non
     md = render_summary_md(summary, None, [])
     assert "## Warnings\n\n- from the data: 10y <4% on 2026-01-20 & closes\n" in md
     assert "## Warnings" not in render_summary_md(make_summary(ds), None, [])
+
+
+def test_a_warning_that_is_already_an_assumption_is_said_once() -> None:
+    from simulator.report.summary_page import summary_page
+
+    ds = make_results(n_sim=300)
+    summary = dict(make_summary(ds))
+    note = "offline run: dynamics from calibrated.yaml"
+    summary["assumptions"] = [f"Dynamics: {note}."]
+    summary["warnings"] = [note, "the snapshot disagrees with the data"]
+    page = summary_page(summary, ds)
+    assert page.warnings == ["the snapshot disagrees with the data"]
+    assert page.assumptions == [f"Dynamics: {note}."]

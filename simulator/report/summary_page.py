@@ -225,6 +225,8 @@ def summary_page(summary: Mapping[str, Any], ds: xr.Dataset | None) -> SummaryPa
         foot += f"; config {str(prov['config_sha256'])[:12]}"
     if prov.get("data_sha256"):
         foot += f", data {str(prov['data_sha256'])[:12]}"
+    assumptions = [str(a) for a in summary.get("assumptions") or []]
+    said = " ".join(assumptions)
     return SummaryPage(
         title=(
             f"{summary['scenario']}: US 10-year Treasury yield, "
@@ -237,8 +239,10 @@ def summary_page(summary: Mapping[str, Any], ds: xr.Dataset | None) -> SummaryPa
         ),
         answers=answer_rows(summary),
         best_entry=best_entry_rows(summary),
-        assumptions=[str(a) for a in summary.get("assumptions") or []],
-        warnings=[str(w) for w in summary.get("warnings") or []],
+        assumptions=assumptions,
+        # a note that is already an assumption (e.g. where the dynamics came from) is
+        # said once
+        warnings=[w for w in map(str, summary.get("warnings") or []) if w not in said],
         diagnostics=diagnostics_line(summary, attrs),
         footer=foot + ".",
         figures=summary_figures(summary),
