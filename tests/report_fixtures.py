@@ -4,8 +4,8 @@ The numbers are made up but internally consistent: quantiles are ordered, probab
 lie in [0, 1], ``move_prob`` rows sum to 1, ``first_touch_month`` sums to ``p_touch`` at
 the horizon, ``p_best`` sums to 1 over entry months, and ``y10_mean`` equals
 ``expectations_mean + term_premium_mean`` exactly. Names, dims and attrs follow the
-results contract in DESIGN.md section 6 "Output names" (and the fuller list the engine
-writes), so the report functions can be tested without running the engine.
+results contract in docs/outputs.md (and the fuller list the engine writes), so the
+report functions can be tested without running the engine.
 """
 
 from __future__ import annotations
@@ -327,7 +327,7 @@ def _r(x: float) -> float:
 
 
 def make_summary(ds: xr.Dataset) -> dict[str, Any]:
-    """A summary dict with the DESIGN.md summary.json keys, computed from ``ds``."""
+    """A summary dict with the summary.json keys of docs/outputs.md, computed from ``ds``."""
     levels: dict[str, Any] = {}
     for lev in ds["level"].values:
         sel = ds.sel(level=lev)

@@ -1,6 +1,6 @@
 """Engine tests: build_spec -> simulate_block -> run_blocks -> finalize, through api.run.
 
-Tiers (STYLE.md rule 11):
+Tiers:
 
 - analytic: Fixed parameters with zero shock volatilities make every path the
   deterministic path, recomputed here by hand from the simulator.core.expectations
@@ -59,7 +59,7 @@ REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "engine"
 BASELINE = REPO / "scenarios" / "baseline.yaml"
 
-# Units as in DESIGN.md: % and pp; rho, phi per month; kappa per year.
+# Units as in docs/model.md: % and pp; rho, phi per month; kappa per year.
 PARAMS = {
     "inflation_persistence": 0.95,
     "inflation_shock_pp": 0.0,

@@ -2,7 +2,7 @@
 
 simulator.core.expectations (A(kappa), B(rho), S(kappa, L), c_i, EC_t) and
 simulator.core.term_premium (AR(1) step, seasonal drift), against direct formulas and
-brute-force sums over the 120 monthly horizons (DESIGN.md section 1, "Equations").
+brute-force sums over the 120 monthly horizons (docs/model.md, "Expectations component").
 """
 
 from __future__ import annotations

@@ -69,8 +69,8 @@ OLD_MODEL = {
 
 @pytest.fixture(scope="module", autouse=True)
 def _no_blas_probe() -> None:
-    """Tell pytensor there is no BLAS instead of letting it probe and warn (TOOLCHAIN.md:
-    pip installs cannot link one; harmless). The probe's UserWarning would be an error here."""
+    """Tell pytensor there is no BLAS instead of letting it probe and warn (pip
+    installs cannot link one; harmless). The probe's UserWarning would be an error here."""
     import pytensor
 
     pytensor.config.blas__ldflags = ""

@@ -44,7 +44,7 @@ POOLED_MAX_MISSES = 9
 
 @pytest.fixture(scope="module", autouse=True)
 def _no_blas_probe() -> None:
-    """No BLAS probe: its UserWarning (harmless, TOOLCHAIN.md) is an error under pytest."""
+    """No BLAS probe: its UserWarning (harmless: pip links none) is an error under pytest."""
     import pytensor
 
     pytensor.config.blas__ldflags = ""

@@ -16,8 +16,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import annotated_types
 from pydantic import BaseModel
-from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
+from pydantic.fields import FieldInfo, PydanticUndefined
 
 from simulator.config.schema import (
     DIST_NAMES,
@@ -408,7 +407,7 @@ def _distributions() -> str:
 def _currency_defaults() -> str:
     lines = [
         "Legs of `hedging.currencies` that a scenario leaves out take these values "
-        "(../shared/MARKET-2026-01.md; hedge cost = USD short rate + `usd_bill_spread_pp` "
+        "(each leg names its source; hedge cost = USD short rate + `usd_bill_spread_pp` "
         "- `short_rate_pp` - `basis_pp`):",
         "",
         "| currency | short_rate_pp | basis_pp | source |",

@@ -769,7 +769,7 @@ class ForeignLeg(Strict):
 
 
 def _default_currencies() -> dict[Currency, ForeignLeg]:
-    # ../shared/MARKET-2026-01.md. Each note says how the number follows from the source.
+    # Market facts around 2026-01-20; each note says how the number follows from its source.
     return {
         "CNY": ForeignLeg(
             short_rate_pp=1.95,

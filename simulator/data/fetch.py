@@ -203,7 +203,7 @@ def _read_acm_excel(raw: bytes) -> pd.DataFrame:
     except ImportError as exc:
         raise DataError(
             "reading the NY Fed ACM workbook (.xls) needs the optional package 'xlrd': "
-            "pip install xlrd"
+            "pip install 'macrosim[fetch]'"
         ) from exc
     except ValueError as exc:
         raise DataError(f"cannot read the NY Fed ACM workbook: {exc}") from exc
