@@ -50,6 +50,9 @@ class LoadedScenario:
     run_priors: Loaded[PriorsFile]
     notes: list[str] = field(default_factory=list)
     market_note: str | None = None
+    #: ``(key path, value)`` of every override applied, in order (they enter the run's
+    #: ``config_sha256`` with the files' texts: runs that differ in them differ in hash)
+    overrides: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:
@@ -188,7 +191,7 @@ def with_overrides(
                 problems.append(problem(f"{p.override.text}: {p.key_path}: {p.message}"))
         raise ConfigError(problems) from None
     resolved, market_note = resolve_from_futures(loaded)
-    # the run's provenance hashes the scenario file: say what the run changed in it
+    # the run records what it changed in the file (a note, and the hash via `overrides`)
     said = "; ".join(f"{o.text} = {o.value!r}" for o in ovs)
     notes = [*sc.notes, f"overrides (not in {sc.scenario.path.name}): {said}"] if ovs else []
     return LoadedScenario(
@@ -197,6 +200,7 @@ def with_overrides(
         run_priors=sc.run_priors,
         notes=notes or list(sc.notes),
         market_note=market_note,
+        overrides=(*sc.overrides, *((o.text, repr(o.value)) for o in ovs)),
     )
 
 
@@ -365,6 +369,7 @@ def run(
     }
     ds = finalize(spec, acc, attrs=attrs)
     texts = [sc.scenario.path.read_text(), sc.run_priors.path.read_text()]
+    texts += [f"override {key} = {value}" for key, value in sc.overrides]
     provenance = {
         "version": __version__,
         "config_sha256": config_sha256(*texts),

@@ -12,6 +12,7 @@ import xarray as xr
 from simulator import api
 from simulator.config import ConfigError
 from simulator.report.figures import FIGURES
+from simulator.report.summary import config_sha256
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.yaml"
@@ -42,7 +43,11 @@ def test_overrides_change_the_run(base: api.LoadedScenario) -> None:
     assert _median_year_end(more.dataset) < _median_year_end(plain.dataset) - 0.05
     assert more.summary["expected_cuts"]["view"] == pytest.approx(4.0)
     assert plain.summary["expected_cuts"]["view"] == pytest.approx(2.04)
-    # the run says what it changed (its provenance hashes the unchanged file)
+    # the provenance tells them apart: the hash covers the overrides with the files
+    plain_sha, more_sha = (r.dataset.attrs["config_sha256"] for r in (plain, more))
+    texts = [base.scenario.path.read_text(), base.run_priors.path.read_text()]
+    assert plain_sha == config_sha256(*texts) and more_sha != plain_sha
+    # the run says what it changed in the file
     assert any(
         w.startswith("overrides (not in baseline.yaml): view.cut_count = {3: 0.3")
         for w in more.summary["warnings"]
