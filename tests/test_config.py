@@ -175,6 +175,13 @@ BROKEN: dict[str, tuple[int, int, str, str]] = {
         "2027-01-05 is after the window ends (2026-01-01..2026-12-31); the as-of date must "
         "lie in the window, or be the day before it starts",
     ),
+    "window_outside_calendar.yaml": (
+        6,
+        17,
+        "window.start",
+        "date 2040-01-01 is outside the years a window can cover (1962-2034: the business-day "
+        "calendar ends in 2035)",
+    ),
     "meeting_weight_outside_window.yaml": (
         15,
         17,

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 import shutil
 import urllib.error
 import urllib.request
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from pandas.tseries.holiday import USFederalHolidayCalendar
+from pandas.tseries.holiday import GoodFriday, USFederalHolidayCalendar
 
 from simulator.data import (
     SERIES,
@@ -673,3 +674,118 @@ def test_parse_acm_frame_text_dates() -> None:
     assert out["DATE"].tolist() == ["30-Jun-1961", "31-Jul-1961"]
     with pytest.raises(DataError, match="column 'ACMTP10' not found"):
         parse_acm_frame(frame.drop(columns=["ACMTP10"]))
+
+
+# ----------------------------------------------------------- the bond-market calendar
+
+# Weekdays where the shipped calendar (QuantLib's US government bond calendar) and the
+# H.15 10y closes disagree, 1962-01-02..2026-01-20, computed from ust_cmt_daily.csv and
+# grouped by reason. Nothing after 2001 disagrees.
+BUSINESS_DAYS_WITHOUT_CLOSE: dict[str, tuple[str, ...]] = {
+    # Lincoln's Birthday (Feb 12, Monday when a Sunday): a bond-market holiday to 1985
+    "lincoln": (
+        "1962-02-12", "1963-02-12", "1964-02-12", "1965-02-12", "1967-02-13", "1968-02-12",
+        "1969-02-12", "1970-02-12", "1971-02-12", "1973-02-12", "1974-02-12", "1975-02-12",
+        "1976-02-12", "1978-02-13", "1979-02-12", "1980-02-12", "1981-02-12", "1982-02-12",
+        "1984-02-13", "1985-02-12",
+    ),
+    # Election Day (Tuesday after the first Monday of November): a holiday to 1984
+    "election": (
+        "1962-11-06", "1963-11-05", "1964-11-03", "1965-11-02", "1966-11-08", "1967-11-07",
+        "1968-11-05", "1969-11-04", "1970-11-03", "1971-11-02", "1972-11-07", "1973-11-06",
+        "1974-11-05", "1975-11-04", "1976-11-02", "1977-11-08", "1978-11-07", "1979-11-06",
+        "1980-11-04", "1981-11-03", "1982-11-02", "1983-11-08", "1984-11-06",
+    ),
+    # Columbus Day on October 12 before the 1971 Monday rule (QuantLib starts it in 1971)
+    "columbus": (
+        "1962-10-12", "1964-10-12", "1965-10-12", "1966-10-12", "1967-10-12", "1969-10-13",
+        "1970-10-12",
+    ),
+    # Veterans Day: the market kept November 11 in 1974-1977 (QuantLib: 4th Monday of Oct)
+    "veterans": ("1974-11-11", "1975-11-11", "1976-11-11", "1977-11-11"),
+    # one-off closes: Kennedy's funeral, day of mourning for Martin Luther King Jr.,
+    # Eisenhower's funeral, the Moon landing, the New York blackout, Hurricane Gloria,
+    # Nixon's funeral, September 11 and 12 2001
+    "one_off": (
+        "1963-11-25", "1968-04-09", "1969-03-31", "1969-07-21", "1977-07-14", "1985-09-27",
+        "1994-04-27", "2001-09-11", "2001-09-12",
+    ),
+    # no close in H.15, cause not established: Christmas Eve 1973, and May 30 (the old
+    # Memorial Day) in 1978-1979 besides the last Monday of May
+    "unexplained": ("1973-12-24", "1978-05-30", "1979-05-30"),
+}  # fmt: skip
+CLOSES_ON_HOLIDAYS: dict[str, tuple[str, ...]] = {
+    # QuantLib moves Washington's Birthday (Feb 22) and Memorial Day (May 30), fixed
+    # dates before 1971, from a Saturday to the Friday; the market traded that Friday
+    "saturday_before_1971": ("1969-02-21", "1970-05-29"),
+    # QuantLib's Veterans Day 1971-1977, the 4th Monday of October (see "veterans")
+    "veterans": ("1974-10-28", "1975-10-27", "1976-10-25", "1977-10-24"),
+    # QuantLib starts Martin Luther King Jr. Day in 1983; the federal holiday in 1986
+    "mlk": ("1983-01-17", "1984-01-16"),
+}
+
+
+def _quantlib_script() -> Any:
+    """Import simulator/data/calendars/make_bond_calendar.py (not a package module)."""
+    import importlib.util
+
+    path = REPO / "simulator" / "data" / "calendars" / "make_bond_calendar.py"
+    spec = importlib.util.spec_from_file_location("make_bond_calendar", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bond_calendar_table_is_quantlibs() -> None:
+    ql = pytest.importorskip("QuantLib", reason="QuantLib (the bench extra) regenerates the table")
+    from simulator.data.calendar import FIRST_CALENDAR_YEAR, LAST_CALENDAR_YEAR
+
+    script = _quantlib_script()
+    lo, hi = f"{FIRST_CALENDAR_YEAR}-01-01", f"{LAST_CALENDAR_YEAR}-12-31"
+    weekdays = np.arange(np.datetime64(lo), np.datetime64(hi) + 1)
+    weekdays = weekdays[np.is_busday(weekdays)]  # numpy's default: Monday-Friday
+    closed = np.setdiff1d(weekdays, business_days(lo, hi))
+    reference = script.quantlib_holidays(FIRST_CALENDAR_YEAR, LAST_CALENDAR_YEAR)
+    assert closed.tolist() == reference
+    # the file itself, header included, but for the QuantLib version it names
+    shipped = script.TABLE.read_text(encoding="utf-8")
+    (version,) = re.findall(r"^# source: QuantLib (\S+);", shipped, flags=re.MULTILINE)
+    assert shipped == script.table_text(reference).replace(ql.__version__, version)
+
+
+def test_bond_calendar_matches_h15_closes(data_dir: Path) -> None:
+    y10 = load_series("dgs10", data_dir).dropna()
+    closes = y10.index.to_numpy().astype("datetime64[D]")
+    days = business_days(closes[0], closes[-1])
+    without_close = np.setdiff1d(days, closes).astype(str).tolist()
+    on_holidays = np.setdiff1d(closes, days).astype(str).tolist()
+    assert without_close == sorted(sum(BUSINESS_DAYS_WITHOUT_CLOSE.values(), ()))
+    assert on_holidays == sorted(sum(CLOSES_ON_HOLIDAYS.values(), ()))
+
+
+def test_bond_calendar_where_federal_rules_differ() -> None:
+    # a Saturday New Year's Day / Veterans Day: federal holiday on the Friday, market open
+    assert is_business_day("2021-12-31") and is_business_day("2023-11-10")
+    assert us_federal_holidays("2021-12-31", "2021-12-31").size == 1
+    assert not is_business_day("2024-03-29")  # Good Friday: SIFMA full close
+    assert is_business_day("2021-06-18")  # Juneteenth 2021 (a Saturday): not yet closed
+    assert not is_business_day("2022-06-20")
+
+
+def test_good_fridays() -> None:
+    # H.15 has a close on exactly these Good Fridays (1962-2025; from ust_cmt_daily.csv),
+    # the years SIFMA recommended an early close, not a full one (the monthly jobs report
+    # came out that day); the calendar agrees. 2026-04-03 is another (QuantLib 1.44).
+    open_years = [1996, 1999, 2007, 2010, 2012, 2015, 2021, 2023, 2026]
+    fridays = GoodFriday.dates("1962-01-01", "2026-12-31")
+    assert [d.year for d in fridays if is_business_day(d)] == open_years
+    assert is_business_day("2026-04-03")
+
+
+def test_calendar_range_is_refused_outside_the_table() -> None:
+    with pytest.raises(ValueError, match="outside the calendar's range 1962-2035"):
+        business_days("1961-12-01", "1962-01-31")
+    with pytest.raises(ValueError, match="outside the calendar's range 1962-2035"):
+        next_business_day("2035-12-31")  # 2036-01-02 is beyond the table
+    assert next_business_day("2035-12-28") == np.datetime64("2035-12-31")

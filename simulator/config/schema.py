@@ -25,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from simulator.data.calendar import FIRST_CALENDAR_YEAR, LAST_CALENDAR_YEAR
+
 PROB_SUM_TOL = 1e-6
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 Month = Literal["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
@@ -863,6 +865,15 @@ class Window(Strict):
             raise LocatedValueError(("end",), f"end {self.end} is not after start {self.start}")
         if (self.end - self.start).days > 3 * 366:
             raise LocatedValueError(("end",), "a window is at most three years")
+        # the bond-market calendar's years; a run looks up days just past its window's end
+        first, last = FIRST_CALENDAR_YEAR, LAST_CALENDAR_YEAR - 1
+        for key, day in (("start", self.start), ("end", self.end)):
+            if not first <= day.year <= last:
+                raise LocatedValueError(
+                    (key,),
+                    f"date {day} is outside the years a window can cover ({first}-{last}: "
+                    f"the business-day calendar ends in {LAST_CALENDAR_YEAR})",
+                )
         return self
 
 

@@ -1,17 +1,24 @@
-"""Business-day and FOMC calendars, computed by rule or read from package data.
+"""Business-day and FOMC calendars, read from package data or computed by rule.
 
-Business days are weekdays that are not US federal holidays: the approximation of the
-bond market calendar this project uses (SIFMA also closes early or fully on a few other
-days, such as Good Friday; those days simply have no H.15 close in the data).
+Business days are the US government bond market's: weekdays that are not in the shipped
+holiday table ``calendars/us_government_bond_holidays.csv``. The table is QuantLib's
+``UnitedStates(UnitedStates.GovernmentBond)`` calendar (SIFMA's recommended full closes:
+the federal holidays, Good Friday except in the years SIFMA recommended only an early
+close, one-off closes such as national days of mourning), written for 1962-2035 by
+``calendars/make_bond_calendar.py``; QuantLib is not needed at run time. Dates outside
+1962-2035 (``FIRST_CALENDAR_YEAR``-``LAST_CALENDAR_YEAR``) are refused with a
+``ValueError``: there is no fallback to rules.
 
-Holiday rules (observed dates: Saturday -> Friday, Sunday -> Monday):
-New Year's Day (Jan 1; a Saturday Jan 1 is observed on Dec 31 of the previous year),
-Martin Luther King Jr. Day (3rd Monday of January, from 1986), Washington's Birthday
-(3rd Monday of February), Memorial Day (last Monday of May), Juneteenth (June 19, from
-2021), Independence Day (July 4), Labor Day (1st Monday of September), Columbus Day
-(2nd Monday of October), Veterans Day (Nov 11), Thanksgiving (4th Thursday of November),
-Christmas (Dec 25). The Monday-holiday rules date from 1971 and are applied to every
-year (an approximation before 1971, and for Veterans Day in 1971-1977).
+:func:`us_federal_holidays` gives the federal holidays by rule (observed dates:
+Saturday -> Friday, Sunday -> Monday): New Year's Day (a Saturday Jan 1 is observed on
+Dec 31 of the previous year), Martin Luther King Jr. Day (3rd Monday of January, from
+1986), Washington's Birthday (3rd Monday of February), Memorial Day (last Monday of May),
+Juneteenth (June 19, from 2021), Independence Day (July 4), Labor Day (1st Monday of
+September), Columbus Day (2nd Monday of October), Veterans Day (Nov 11), Thanksgiving
+(4th Thursday of November), Christmas (Dec 25). The Monday-holiday rules date from 1971
+and are applied to every year. They are not the business-day calendar: the bond market
+stays open on a Saturday New Year's Day's or Veterans Day's observed Friday (e.g.
+2021-12-31, 2023-11-10) and closes on most Good Fridays (e.g. 2024-03-29).
 """
 
 from __future__ import annotations
@@ -20,7 +27,6 @@ import csv
 import datetime as dt
 import functools
 import importlib.resources
-import io
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -46,8 +52,9 @@ __all__ = [
 DateLike: TypeAlias = str | dt.date | np.datetime64 | pd.Timestamp
 """Anything that names a day: ISO string, date, datetime64 or Timestamp."""
 
-FIRST_CALENDAR_YEAR = 1900
-LAST_CALENDAR_YEAR = 2199
+# the range of the shipped holiday table (QuantLib's calendar is extrapolation beyond it)
+FIRST_CALENDAR_YEAR = 1962
+LAST_CALENDAR_YEAR = 2035
 
 _MON, _THU, _WED = 0, 3, 2
 
@@ -123,19 +130,24 @@ def _holidays_of_year(year: int) -> tuple[dt.date, ...]:
     return tuple(sorted(days))
 
 
+def _package_csv(name: str) -> list[dict[str, str]]:
+    """Read a CSV shipped in ``simulator/data/calendars`` (``#`` lines are comments)."""
+    resource = importlib.resources.files("simulator.data").joinpath("calendars").joinpath(name)
+    lines = resource.read_text(encoding="utf-8").splitlines()
+    return list(csv.DictReader(line for line in lines if not line.startswith("#")))
+
+
 @functools.lru_cache(maxsize=1)
 def _busdaycalendar() -> np.busdaycalendar:
-    """Weekdays minus federal holidays, for the whole supported range."""
-    days = [
-        d
-        for year in range(FIRST_CALENDAR_YEAR, LAST_CALENDAR_YEAR + 2)
-        for d in _holidays_of_year(year)
-    ]
+    """Weekdays minus the shipped bond-market holidays (the whole supported range)."""
+    days = [row["date"] for row in _package_csv("us_government_bond_holidays.csv")]
     return np.busdaycalendar(weekmask="1111100", holidays=np.array(days, dtype="datetime64[D]"))
 
 
 def us_federal_holidays(start: DateLike, end: DateLike) -> np.ndarray:
     """Return the observed US federal holidays between two dates.
+
+    These are the federal rules, not the business-day calendar (see the module notes).
 
     Parameters
     ----------
@@ -163,7 +175,7 @@ def us_federal_holidays(start: DateLike, end: DateLike) -> np.ndarray:
 
 
 def business_days(start: DateLike, end: DateLike) -> np.ndarray:
-    """Return the business days (weekdays that are not federal holidays) in a range.
+    """Return the bond market's business days (weekdays not in the holiday table) in a range.
 
     Parameters
     ----------
@@ -198,11 +210,13 @@ def is_business_day(day: DateLike) -> bool:
     Returns
     -------
     bool
-        True on weekdays that are not federal holidays.
+        True on weekdays that are not bond-market holidays.
 
     Examples
     --------
     >>> is_business_day("2026-01-19")  # Martin Luther King Jr. Day
+    False
+    >>> is_business_day("2024-03-29")  # Good Friday
     False
     """
     return bool(np.is_busday(_day(day), busdaycal=_busdaycalendar()))
@@ -227,7 +241,8 @@ def next_business_day(day: DateLike) -> np.datetime64:
     >>> next_business_day("2026-01-16")  # Friday before MLK day
     np.datetime64('2026-01-20')
     """
-    return np.busday_offset(_day(day), 1, roll="backward", busdaycal=_busdaycalendar())
+    # checked again: the day after 2035-12-31 is beyond the table
+    return _day(np.busday_offset(_day(day), 1, roll="backward", busdaycal=_busdaycalendar()))
 
 
 def first_business_day(year: int, month: int) -> np.datetime64:
@@ -352,12 +367,8 @@ def assumed_fomc_meetings(year: int) -> list[FomcMeeting]:
 @functools.lru_cache(maxsize=1)
 def _published() -> tuple[FomcMeeting, ...]:
     """Read the shipped FOMC calendar (package data)."""
-    resource = (
-        importlib.resources.files("simulator.data").joinpath("calendars").joinpath("fomc.csv")
-    )
-    text = resource.read_text(encoding="utf-8")
     meetings = []
-    for row in csv.DictReader(io.StringIO(text, newline="")):
+    for row in _package_csv("fomc.csv"):
         meetings.append(
             FomcMeeting(
                 date=np.datetime64(row["decision_date"], "D"),
