@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from simulator.data.calendar import FIRST_CALENDAR_YEAR, LAST_CALENDAR_YEAR
+from simulator.config.units import FIRST_CALENDAR_YEAR, LAST_CALENDAR_YEAR
 
 PROB_SUM_TOL = 1e-6
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")

@@ -33,6 +33,8 @@ from typing import TypeAlias
 import numpy as np
 import pandas as pd
 
+from simulator.config.units import FIRST_CALENDAR_YEAR, LAST_CALENDAR_YEAR
+
 __all__ = [
     "FIRST_CALENDAR_YEAR",
     "LAST_CALENDAR_YEAR",
@@ -51,10 +53,6 @@ __all__ = [
 
 DateLike: TypeAlias = str | dt.date | np.datetime64 | pd.Timestamp
 """Anything that names a day: ISO string, date, datetime64 or Timestamp."""
-
-# the range of the shipped holiday table (QuantLib's calendar is extrapolation beyond it)
-FIRST_CALENDAR_YEAR = 1962
-LAST_CALENDAR_YEAR = 2035
 
 _MON, _THU, _WED = 0, 3, 2
 
