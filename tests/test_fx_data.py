@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.data.fx import monthly_changes, monthly_seasonal_table
+from simulator.data.fx import (
+    festival_paths,
+    lunar_new_year_dates,
+    lunar_new_year_table,
+    monthly_changes,
+    monthly_seasonal_table,
+)
 
 
 def _spot_from_changes(first: str, spot0: float, changes_pct: list[float]) -> pd.Series:
@@ -58,3 +64,62 @@ def test_monthly_changes_rejects_non_positive_spots() -> None:
     spot.iloc[1] = 0.0
     with pytest.raises(ValueError, match=r"expected a positive spot, found 0\.0 on 2006-02-01"):
         monthly_changes(spot)
+
+
+def _daily_levels(levels: dict[str, float], end: str) -> pd.Series:
+    """A business-day spot 7 * exp(pct / 100), the pct stepping at the given dates."""
+    days = pd.bdate_range(min(levels), end)
+    pct = pd.Series(levels).rename(index=pd.Timestamp).reindex(days).ffill()
+    return pd.Series(7.0 * np.exp(pct.to_numpy() / 100.0), index=days, name="usdcny_daily")
+
+
+# Two festivals of the shipped table: 2010-02-14 (a Sunday: each window end reads the
+# Friday before) and 2011-02-03 (a Thursday).
+_LEVELS = {
+    "2009-12-01": 0.0, "2010-02-01": -1.0, "2010-02-08": -2.0, "2010-02-22": -1.5,
+    "2010-12-01": 0.0, "2011-01-21": 1.0, "2011-02-04": 2.0, "2011-02-11": 4.0,
+}  # fmt: skip
+
+
+def test_festival_paths_and_table_match_a_hand_calculation() -> None:
+    spot = _daily_levels(_LEVELS, "2011-03-31")
+    # start 2009-12-01 and the data's end keep only the 2010 and 2011 festivals.
+    paths = festival_paths(spot, 2, start="2009-12-01")
+    assert [str(d.date()) for d in paths.index] == ["2010-02-14", "2011-02-03"]
+    # 2010: Fri 01-29 0, Fri 02-05 -1, Fri 02-12 -2, Fri 02-19 -2, Fri 02-26 -1.5,
+    # in percent from the festival's -2: [2, 1, 0, 0, 0.5].
+    # 2011: 01-20 0, 01-27 1, 02-03 1, 02-10 2, 02-17 4 -> [-1, 0, 0, 1, 3].
+    np.testing.assert_allclose(paths.to_numpy(), [[2, 1, 0, 0, 0.5], [-1, 0, 0, 1, 3]], atol=1e-12)
+    table = lunar_new_year_table(paths)
+    # Row -2 (from 2 weeks before to the festival): -paths = [-2, 1] -> mean -0.5,
+    # s.d. sqrt(1.5^2 + 1.5^2) = 2.1213, se 1.5, one fall in two.
+    # Row -1: [-1, 0] -> -0.5, se 0.5, share 0.5. Row +1: [0, 1] -> 0.5, se 0.5, share 0.
+    # Row +2: [0.5, 3] -> 1.75, s.d. sqrt(2 * 1.25^2) = 1.7678, se 1.25, share 0.
+    expected = np.array(
+        [[-0.5, 1.5, 0.5], [-0.5, 0.5, 0.5], [0.0, 0.0, 0.0], [0.5, 0.5, 0.0], [1.75, 1.25, 0.0]]
+    )
+    stats = table[["mean_pct", "se_pct", "share_appreciation"]].to_numpy()
+    np.testing.assert_allclose(stats, expected, atol=1e-12)
+    assert table["from_week"].tolist() == [-2, -1, 0, 0, 0]
+    assert table["to_week"].tolist() == [0, 0, 0, 1, 2]
+    assert table["n_years"].tolist() == [2] * 5
+
+
+def test_festival_paths_skip_stale_quotes() -> None:
+    # No quotes from 2011-01-10 to 2011-01-20: two weeks before the 2011 festival the
+    # last quote (2011-01-07) is 13 days old, more than a week: not measured.
+    spot = _daily_levels(_LEVELS, "2011-03-31")
+    spot = spot.drop(spot.loc["2011-01-10":"2011-01-20"].index)
+    paths = festival_paths(spot, 2, start="2009-12-01")
+    assert np.isnan(paths.loc["2011-02-03", -2]) and paths.loc["2011-02-03", -1] == 0.0
+    assert lunar_new_year_table(paths).loc[-2, "n_years"] == 1
+
+
+def test_lunar_new_year_table_ships_1990_to_2035() -> None:
+    dates = lunar_new_year_dates()
+    assert dates.year.tolist() == list(range(1990, 2036))
+    # The Spring Festival is the second new moon after the winter solstice: always
+    # between 21 January and 20 February.
+    day_of_year = (dates - pd.to_datetime(dates.year.astype(str) + "-01-01")).days + 1
+    assert day_of_year.min() >= 21 and day_of_year.max() <= 51
+    assert pd.Timestamp("2026-02-17") in dates

@@ -12,12 +12,20 @@ Pure pandas/numpy. The tables feed ``docs/fx.md`` and a scenario's
 
 from __future__ import annotations
 
+import csv
+import functools
+import importlib.resources
+import io
+
 import numpy as np
 import pandas as pd
 
 __all__ = [
     "MANAGED_FLOAT_START",
     "POST_REFORM_START",
+    "festival_paths",
+    "lunar_new_year_dates",
+    "lunar_new_year_table",
     "monthly_changes",
     "monthly_seasonal_table",
     "summarise_changes",
@@ -30,6 +38,7 @@ POST_REFORM_START = "2015-08-11"
 """The fixing reform and 1.9% devaluation: the central parity follows the previous close."""
 
 _COLUMNS = ["mean_pct", "se_pct", "share_appreciation", "n_years"]
+_STALE_DAYS = 7  # a window end more than a week after its last quote is not measured
 
 
 def summarise_changes(changes: np.ndarray) -> dict[str, float]:
@@ -152,3 +161,127 @@ def monthly_seasonal_table(
     table.index.name = "month"
     table["n_years"] = table["n_years"].astype(np.int64)
     return table
+
+
+@functools.lru_cache(maxsize=1)
+def _festivals() -> tuple[str, ...]:
+    """Read the shipped Lunar New Year table (package data)."""
+    resource = (
+        importlib.resources.files("simulator.data")
+        .joinpath("calendars")
+        .joinpath("lunar_new_year.csv")
+    )
+    rows = csv.DictReader(io.StringIO(resource.read_text(encoding="utf-8"), newline=""))
+    return tuple(row["festival_date"] for row in rows)
+
+
+def lunar_new_year_dates() -> pd.DatetimeIndex:
+    """Dates of the Spring Festival (first day of the lunar year), 1990-2035.
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        One date per Gregorian year, sorted (package data
+        ``simulator/data/calendars/lunar_new_year.csv``, which names its source).
+
+    Examples
+    --------
+    >>> str(lunar_new_year_dates()[lunar_new_year_dates().year == 2026][0].date())
+    '2026-02-17'
+    """
+    return pd.DatetimeIndex(list(_festivals()), name="festival")
+
+
+def _log_spot_on(daily: pd.Series, days: pd.DatetimeIndex) -> np.ndarray:
+    """Log of the last quote on or before each day (NaN if none within a week)."""
+    pos = daily.index.searchsorted(days, side="right") - 1
+    found = pos >= 0
+    safe = np.where(found, pos, 0)
+    age = (days - daily.index[safe]).days.to_numpy()
+    out = np.log(daily.to_numpy()[safe])
+    return np.where(found & (age <= _STALE_DAYS), out, np.nan)
+
+
+def festival_paths(
+    daily: pd.Series,
+    weeks: int = 8,
+    *,
+    start: str = MANAGED_FLOAT_START,
+    end: str | None = None,
+    festivals: pd.DatetimeIndex | None = None,
+) -> pd.DataFrame:
+    """The spot around each Lunar New Year, in percent from its level on the festival.
+
+    Parameters
+    ----------
+    daily : pandas.Series
+        Daily spot, foreign units per USD (e.g. the registry's ``usdcny_daily``); the
+        level on a day is the last quote on or before it (at most a week old).
+    weeks : int
+        Half-width of the window: weeks -weeks..+weeks around each festival.
+    start, end : str
+        Sample: a festival counts only if its whole window (festival +- ``weeks``
+        weeks) lies between ``start`` and ``end`` (default: the last quote), so every
+        column covers the same years.
+    festivals : pandas.DatetimeIndex, optional
+        Festival dates; default :func:`lunar_new_year_dates`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows: festival dates; columns: week w = -weeks..weeks; values
+        ``100 * (log S(f + 7w days) - log S(f))`` (so column 0 is zero). The change over
+        any window [a, b] weeks is column b minus column a.
+
+    Examples
+    --------
+    >>> days = pd.bdate_range("2005-08-01", "2006-06-30")
+    >>> s = pd.Series(8.0, index=days)
+    >>> festival_paths(s, 2).loc["2006-01-29"].tolist()
+    [0.0, 0.0, 0.0, 0.0, 0.0]
+    """
+    if weeks < 1:
+        raise ValueError(f"weeks: expected a positive number of weeks, found {weeks}")
+    spot = _positive(daily, "daily spot")
+    f = lunar_new_year_dates() if festivals is None else pd.DatetimeIndex(festivals)
+    half = pd.Timedelta(weeks=weeks)
+    last = spot.index[-1] if end is None else min(pd.Timestamp(end), spot.index[-1])
+    f = f[(f - half >= pd.Timestamp(start)) & (f + half <= last)]
+    offsets = np.arange(-weeks, weeks + 1)
+    logs = np.column_stack([_log_spot_on(spot, f + pd.Timedelta(weeks=int(w))) for w in offsets])
+    paths = 100.0 * (logs - logs[:, [weeks]])
+    return pd.DataFrame(paths, index=f.rename("festival"), columns=pd.Index(offsets, name="week"))
+
+
+def lunar_new_year_table(paths: pd.DataFrame) -> pd.DataFrame:
+    """The average change of the spot from each week around the festival to the festival.
+
+    Parameters
+    ----------
+    paths : pandas.DataFrame
+        From :func:`festival_paths`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by week w, columns ``from_week``, ``to_week`` and the statistics of
+        :func:`summarise_changes`. Row w < 0 is the change from w weeks before the
+        festival up to it (``-paths[w]``); row w > 0 the change from the festival to w
+        weeks after (``paths[w]``): rows -4 and +4 are the 'before' and 'after' windows.
+        A negative mean is a strengthening foreign currency.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame([[1.0, 0.0, -2.0]], columns=pd.Index([-1, 0, 1], name="week"))
+    >>> lunar_new_year_table(p)["mean_pct"].tolist()
+    [-1.0, 0.0, -2.0]
+    """
+    rows = {}
+    for w in paths.columns:
+        week = int(w)
+        change = paths[w].to_numpy() * (-1.0 if week < 0 else 1.0)
+        stats = summarise_changes(change)
+        rows[week] = {"from_week": min(week, 0), "to_week": max(week, 0), **stats}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "week"
+    return table.astype({"from_week": np.int64, "to_week": np.int64, "n_years": np.int64})
