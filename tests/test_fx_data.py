@@ -8,6 +8,7 @@ import pytest
 
 from simulator.data.fx import (
     festival_paths,
+    festival_volatility,
     lunar_new_year_dates,
     lunar_new_year_table,
     monthly_changes,
@@ -113,6 +114,25 @@ def test_festival_paths_skip_stale_quotes() -> None:
     paths = festival_paths(spot, 2, start="2009-12-01")
     assert np.isnan(paths.loc["2011-02-03", -2]) and paths.loc["2011-02-03", -1] == 0.0
     assert lunar_new_year_table(paths).loc[-2, "n_years"] == 1
+
+
+def test_festival_volatility_matches_a_hand_calculation() -> None:
+    spot = _daily_levels(_LEVELS, "2011-03-31")
+    table = festival_volatility(spot, 2, start="2009-12-01")
+    # Before (f - 2w, f]: 10 business days a year; 2010 moves -1, -1 (sum of squares 2),
+    # 2011 +1 (1). After (f, f + 2w]: 10 days; 2010 +0.5 (0.25), 2011 +1, +2 (5).
+    # All days 2009-12-02 .. 2011-03-31: the seven steps' squares sum to
+    # 1 + 1 + 0.25 + 2.25 (2010-12-01: -1.5 -> 0) + 1 + 1 + 4 = 10.5.
+    n_all = len(pd.bdate_range("2009-12-02", "2011-03-31"))
+    everyday = np.sqrt(10.5 / n_all)
+    np.testing.assert_allclose(
+        table["daily_vol_pct"], [np.sqrt(3 / 20), np.sqrt(5.25 / 20), everyday], atol=1e-12
+    )
+    assert table["n_days"].tolist() == [20, 20, n_all]
+    # Jackknife over two years: the leave-one-out values differ by d, s.e. = |d| / 2.
+    se_before = (np.sqrt(2 / 10) - np.sqrt(1 / 10)) / 2 / everyday
+    se_after = (np.sqrt(5 / 10) - np.sqrt(0.25 / 10)) / 2 / everyday
+    np.testing.assert_allclose(table["se_ratio"].iloc[:2], [se_before, se_after], atol=1e-12)
 
 
 def test_lunar_new_year_table_ships_1990_to_2035() -> None:

@@ -16,6 +16,7 @@ import csv
 import functools
 import importlib.resources
 import io
+import math
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ __all__ = [
     "MANAGED_FLOAT_START",
     "POST_REFORM_START",
     "festival_paths",
+    "festival_volatility",
     "lunar_new_year_dates",
     "lunar_new_year_table",
     "monthly_changes",
@@ -202,6 +204,18 @@ def _log_spot_on(daily: pd.Series, days: pd.DatetimeIndex) -> np.ndarray:
     return np.where(found & (age <= _STALE_DAYS), out, np.nan)
 
 
+def _festivals_in(
+    spot: pd.Series, weeks: int, start: str, end: str | None, festivals: pd.DatetimeIndex | None
+) -> pd.DatetimeIndex:
+    """The festivals whose window of +- ``weeks`` weeks lies inside the sample."""
+    if weeks < 1:
+        raise ValueError(f"weeks: expected a positive number of weeks, found {weeks}")
+    f = lunar_new_year_dates() if festivals is None else pd.DatetimeIndex(festivals)
+    half = pd.Timedelta(weeks=weeks)
+    last = spot.index[-1] if end is None else min(pd.Timestamp(end), spot.index[-1])
+    return f[(f - half >= pd.Timestamp(start)) & (f + half <= last)].rename("festival")
+
+
 def festival_paths(
     daily: pd.Series,
     weeks: int = 8,
@@ -240,17 +254,12 @@ def festival_paths(
     >>> festival_paths(s, 2).loc["2006-01-29"].tolist()
     [0.0, 0.0, 0.0, 0.0, 0.0]
     """
-    if weeks < 1:
-        raise ValueError(f"weeks: expected a positive number of weeks, found {weeks}")
     spot = _positive(daily, "daily spot")
-    f = lunar_new_year_dates() if festivals is None else pd.DatetimeIndex(festivals)
-    half = pd.Timedelta(weeks=weeks)
-    last = spot.index[-1] if end is None else min(pd.Timestamp(end), spot.index[-1])
-    f = f[(f - half >= pd.Timestamp(start)) & (f + half <= last)]
+    f = _festivals_in(spot, weeks, start, end, festivals)
     offsets = np.arange(-weeks, weeks + 1)
     logs = np.column_stack([_log_spot_on(spot, f + pd.Timedelta(weeks=int(w))) for w in offsets])
     paths = 100.0 * (logs - logs[:, [weeks]])
-    return pd.DataFrame(paths, index=f.rename("festival"), columns=pd.Index(offsets, name="week"))
+    return pd.DataFrame(paths, index=f, columns=pd.Index(offsets, name="week"))
 
 
 def lunar_new_year_table(paths: pd.DataFrame) -> pd.DataFrame:
@@ -285,3 +294,68 @@ def lunar_new_year_table(paths: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "week"
     return table.astype({"from_week": np.int64, "to_week": np.int64, "n_years": np.int64})
+
+
+def _jackknife_se(sums: np.ndarray, counts: np.ndarray, scale: float) -> tuple[float, float]:
+    """Pooled root-mean-square over groups / scale, and its leave-one-group-out s.e."""
+    value = math.sqrt(sums.sum() / counts.sum()) / scale
+    k = sums.size
+    if k < 2:
+        return value, np.nan
+    loo = np.sqrt((sums.sum() - sums) / (counts.sum() - counts)) / scale
+    return value, float(math.sqrt((k - 1) / k * np.sum((loo - loo.mean()) ** 2)))
+
+
+def festival_volatility(
+    daily: pd.Series,
+    weeks: int = 4,
+    *,
+    start: str = MANAGED_FLOAT_START,
+    end: str | None = None,
+    festivals: pd.DatetimeIndex | None = None,
+) -> pd.DataFrame:
+    """Daily volatility of the spot in the weeks before and after the Lunar New Year.
+
+    Parameters
+    ----------
+    daily : pandas.Series
+        Daily spot, foreign units per USD.
+    weeks : int
+        Window length: 'before' is (f - weeks, f], 'after' (f, f + weeks] (a change is
+        dated at its later quote).
+    start, end, festivals
+        Sample and festival dates, as in :func:`festival_paths` (with ``weeks``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``before``, ``after``, ``all`` (every day of the sample); columns
+        ``daily_vol_pct`` (root mean square of the daily ``100 * dlog`` changes: the
+        daily mean, ~0.001%, is ignored), ``ratio_to_all`` (over the ``all`` row),
+        ``se_ratio`` (jackknife over festival years, the ``all`` row held fixed) and
+        ``n_days``.
+
+    Examples
+    --------
+    >>> days = pd.bdate_range("2005-08-01", "2006-06-30")
+    >>> s = pd.Series(8.0 * np.exp(0.001 * np.arange(days.size)), index=days)
+    >>> festival_volatility(s)["ratio_to_all"].round(6).tolist()
+    [1.0, 1.0, 1.0]
+    """
+    spot = _positive(daily, "daily spot")
+    f = _festivals_in(spot, weeks, start, end, festivals)
+    x = (100.0 * np.log(spot).diff()).dropna()
+    x = x.loc[pd.Timestamp(start) : (None if end is None else pd.Timestamp(end))]
+    everyday = math.sqrt(float(np.mean(x.to_numpy() ** 2)))
+    rows = {}
+    for name, lo, hi in (("before", -weeks, 0), ("after", 0, weeks)):
+        parts = [x.loc[d + pd.Timedelta(weeks=lo, days=1) : d + pd.Timedelta(weeks=hi)] for d in f]
+        sums = np.array([float(np.sum(p.to_numpy() ** 2)) for p in parts])
+        counts = np.array([p.size for p in parts], dtype=np.float64)
+        ratio, se = _jackknife_se(sums, counts, everyday)
+        rows[name] = [ratio * everyday, ratio, se, int(counts.sum())]
+    rows["all"] = [everyday, 1.0, np.nan, int(x.size)]
+    table = pd.DataFrame.from_dict(
+        rows, orient="index", columns=["daily_vol_pct", "ratio_to_all", "se_ratio", "n_days"]
+    )
+    return table.astype({"n_days": np.int64})
