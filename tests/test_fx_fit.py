@@ -12,7 +12,7 @@ from pydantic import TypeAdapter
 
 from simulator.config.schema import Prior
 from simulator.data.loaders import load_series
-from simulator.model.fx_fit import fit_fx_dynamics, fx_dynamics_posterior
+from simulator.model.fx_fit import fit_cny_from_history, fit_fx_dynamics, fx_dynamics_posterior
 
 VOL_PRIOR = {"dist": "LogNormal", "mu": math.log(0.25), "sigma": 0.7}
 RHO_PRIOR = {"dist": "TruncatedNormal", "mu": 0.1, "sigma": 0.3, "lower": -1.0, "upper": 1.0}
@@ -122,3 +122,16 @@ def test_real_cny_fit_matches_the_sample_moments(data_dir: Path) -> None:
     # The prior moves the mode by far less than a posterior s.d.
     assert abs(fit.vol - x.std(ddof=0)) < 0.1 * fit.sd_vol
     assert abs(fit.correlation - np.corrcoef(x, y)[0, 1]) < 0.1 * fit.sd_correlation
+
+
+def test_history_fit_sees_only_what_was_public_on_the_as_of(data_dir: Path) -> None:
+    # H.10 rates come out weekly: on 2020-01-31 the last public one is 2020-01-24's.
+    fit = fit_cny_from_history(
+        data_dir, "2020-01-31", vol_prior=VOL_PRIOR, correlation_prior=RHO_PRIOR
+    )
+    assert fit.end == "2020-01-24"
+    spot, y10 = load_series("usdcny_daily", data_dir), load_series("dgs10", data_dir)
+    cut = fx_dynamics_posterior(
+        spot, y10, vol_prior=VOL_PRIOR, correlation_prior=RHO_PRIOR, end="2020-01-24"
+    )
+    assert (fit.n_days, fit.vol, fit.correlation) == (cut.n_days, cut.vol, cut.correlation)

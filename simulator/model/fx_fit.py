@@ -28,6 +28,7 @@ Bartlett window of ~10 days only partly captures it: read the posterior s.d. as 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,9 +39,17 @@ from pydantic import TypeAdapter
 from scipy import optimize
 
 from simulator.config.schema import Fixed, Prior
+from simulator.data.loaders import PathLike, available_on, load_series
+from simulator.data.registry import SERIES
 from simulator.model.density import prior_logpdf
 
-__all__ = ["DEFAULT_START", "FxPosterior", "fit_fx_dynamics", "fx_dynamics_posterior"]
+__all__ = [
+    "DEFAULT_START",
+    "FxPosterior",
+    "fit_cny_from_history",
+    "fit_fx_dynamics",
+    "fx_dynamics_posterior",
+]
 
 DEFAULT_START = "2015-08-11"
 """Since the August 2015 fixing reform the PBOC's central parity follows the previous
@@ -217,7 +226,10 @@ def fx_dynamics_posterior(
         dev = theta - mle
         return float(0.5 * dev @ precision @ dev - _log_prior(theta, vol_p, rho_p))
 
-    mode = optimize.minimize(minus_log_post, mle, method="BFGS").x
+    res = optimize.minimize(minus_log_post, mle, method="BFGS")
+    if not res.success:
+        warnings.warn(f"FX fit: the posterior mode search stopped: {res.message}", stacklevel=2)
+    mode = res.x
     cov = np.linalg.inv(precision + _prior_curvature(mode, vol_p, rho_p))
     sd_a, sd_z = math.sqrt(cov[2, 2]), math.sqrt(cov[4, 4])
     vol, rho = math.exp(mode[2]), math.tanh(mode[4])
@@ -305,3 +317,38 @@ def fit_fx_dynamics(
         end=end,
         robust=robust,
     ).specs
+
+
+def fit_cny_from_history(
+    data_dir: PathLike,
+    as_of: str,
+    *,
+    vol_prior: object,
+    correlation_prior: object,
+    start: str = DEFAULT_START,
+) -> FxPosterior:
+    """The CNY fit on the H.10 and H.15 history public on ``as_of`` (the look-ahead guard).
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike
+        Data folder with ``usdcny_daily.csv`` and ``ust_cmt_daily.csv``.
+    as_of : str
+        Calibration date: only rows available then are used (H.10 is published weekly,
+        so the last week before ``as_of`` is not).
+    vol_prior, correlation_prior, start
+        As in :func:`fit_fx_dynamics`.
+
+    Returns
+    -------
+    FxPosterior
+        ``.specs`` holds the priors-file entries ``cny_daily_vol_pct`` and
+        ``cny_y10_correlation``.
+    """
+    fx, y10 = (
+        available_on(load_series(name, data_dir), SERIES[name], as_of)
+        for name in ("usdcny_daily", "dgs10")
+    )
+    return fx_dynamics_posterior(
+        fx, y10, vol_prior=vol_prior, correlation_prior=correlation_prior, start=start
+    )
