@@ -102,6 +102,12 @@ def _daily_pairs(
     return pairs
 
 
+def _mle(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The maximum-likelihood theta: sample means, log s.d.s (ddof 0), atanh corr."""
+    r = np.corrcoef(x, y)[0, 1]
+    return np.array([x.mean(), y.mean(), math.log(x.std()), math.log(y.std()), math.atanh(r)])
+
+
 def _scores(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Per-day gradient of the bivariate normal log-likelihood in theta, shape (n, 5)."""
     mx, my, a, b, z = theta
@@ -211,15 +217,7 @@ def fx_dynamics_posterior(
     vol_p, rho_p = _as_prior(vol_prior, "vol_prior"), _as_prior(correlation_prior, "rho")
     pairs = _daily_pairs(fx_daily, y10_daily, start, end)
     x, y = pairs["x"].to_numpy(), pairs["y"].to_numpy()
-    mle = np.array(
-        [
-            x.mean(),
-            y.mean(),
-            math.log(x.std()),
-            math.log(y.std()),
-            math.atanh(np.corrcoef(x, y)[0, 1]),
-        ]
-    )
+    mle = _mle(x, y)
     precision, normal = _likelihood_precision(mle, x, y, robust)
 
     def minus_log_post(theta: np.ndarray) -> float:
