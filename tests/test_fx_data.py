@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,6 +16,7 @@ from simulator.data.fx import (
     monthly_changes,
     monthly_seasonal_table,
 )
+from simulator.data.loaders import DataError, load_series
 
 
 def _spot_from_changes(first: str, spot0: float, changes_pct: list[float]) -> pd.Series:
@@ -143,3 +146,12 @@ def test_lunar_new_year_table_ships_1990_to_2035() -> None:
     day_of_year = (dates - pd.to_datetime(dates.year.astype(str) + "-01-01")).days + 1
     assert day_of_year.min() >= 21 and day_of_year.max() <= 51
     assert pd.Timestamp("2026-02-17") in dates
+
+
+def test_usdcny_files_load_with_located_errors(tmp_path: Path) -> None:
+    (tmp_path / "usdcny_daily.csv").write_text("DATE,DEXCHUS\n2025-05-08,7.234\n2025-05-09,abc\n")
+    with pytest.raises(DataError, match=r"usdcny_daily\.csv:3: column 'DEXCHUS': expected a num"):
+        load_series("usdcny_daily", tmp_path)
+    (tmp_path / "usdcny_monthly.csv").write_text("Date,CNY_per_USD\n2025-11-01,7.1069\n")
+    monthly = load_series("usdcny_monthly", tmp_path)
+    assert monthly.index[0] == pd.Timestamp("2025-11-01") and monthly.iloc[0] == 7.1069
