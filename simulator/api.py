@@ -501,8 +501,8 @@ def _fit(
     sc: LoadedScenario, data_dir: Path, progress: Progress | None, sampler: str
 ) -> tuple[ParameterDraws, dict[str, Any], Any, str, Any]:
     """Fit (or reuse a cached fit of) the dynamics to the history public on the as-of."""
+    from simulator.data.history import MODEL_SERIES
     from simulator.data.loaders import DataError, data_sha256
-    from simulator.data.registry import SERIES
     from simulator.model.commands import fit_posterior
     from simulator.model.diagnostics import problems
     from simulator.model.fit import FitError
@@ -521,7 +521,7 @@ def _fit(
                 else None
             ),
         )
-        data_sha = data_sha256(data_dir, list(SERIES), as_of=as_of)
+        data_sha = data_sha256(data_dir, list(MODEL_SERIES), as_of=as_of)
     except (FitError, DataError) as exc:
         raise ConfigError.single(sc.priors.path, str(exc)) from None
     diag: dict[str, Any] = dict(res.diagnostics)
@@ -752,8 +752,8 @@ def fit(
     (name -> (prior mean, posterior mean, posterior s.d.)); with ``export_priors`` the
     posterior is also written as a calibrated priors file.
     """
+    from simulator.data.history import MODEL_SERIES
     from simulator.data.loaders import DataError, data_sha256
-    from simulator.data.registry import SERIES
     from simulator.model.commands import fit_posterior
     from simulator.model.diagnostics import problems
     from simulator.model.export import export_priors as write_priors
@@ -765,7 +765,7 @@ def fit(
         res = fit_posterior(
             sc.priors, data_dir, as_of, sampler=cast(Any, sampler), progress=progress
         )
-        sha = data_sha256(data_dir, list(SERIES), as_of=as_of)
+        sha = data_sha256(data_dir, list(MODEL_SERIES), as_of=as_of)
     except (FitError, DataError) as exc:
         raise ConfigError.single(sc.priors.path, str(exc)) from None
     if export_priors is not None:

@@ -24,8 +24,22 @@ from simulator.data.loaders import (
 )
 from simulator.data.registry import SERIES
 
+MODEL_SERIES: tuple[str, ...] = (
+    "dgs10",
+    "dgs2",
+    "dgs3mo",
+    "dff",
+    "target_upper",
+    "target_lower",
+    "core_pce",
+    "acm_tp10",
+    "fomc",
+)
+"""The series a fitted run reads (its provenance hash); the FX series are not among them."""
+
 __all__ = [
     "HISTORY_COLUMNS",
+    "MODEL_SERIES",
     "TARGET_RANGE_START",
     "Snapshot",
     "WindowObservations",
