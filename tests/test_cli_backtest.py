@@ -1,25 +1,63 @@
 """`macrosim backtest` from the command line: bad input exits 2 with one message naming
-what is wrong and writes nothing; a short run near the end of the data completes."""
+what is wrong and writes nothing; a short run near the end of the data completes.
+
+Bad input is refused before any work, so those cases run in-process (the console entry
+point, ``main``); the complete run goes through a real subprocess, as a user's would
+(slow tier).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pandas as pd
 import pytest
 
+from simulator.cli import main
+
 REPO = Path(__file__).resolve().parents[1]
+
+
+def _options(data: Path, out: Path, *args: str) -> list[str]:
+    return [
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--paths",
+        "100",
+        "--workers",
+        "1",
+        "--quiet",
+        *args,
+    ]
+
+
+def _refused(data: Path, out: Path, *args: str) -> str:
+    """Run a backtest that must be refused, through the console entry point in-process:
+    exit 2, no traceback, nothing written. Returns what it wrote to stderr."""
+    err = io.StringIO()
+    argv = ["macrosim", "backtest", *_options(data, out, *args)]
+    with mock.patch.object(sys, "argv", argv), contextlib.redirect_stderr(err):
+        with pytest.raises(SystemExit) as exit_:
+            main()
+    assert exit_.value.code == 2, err.getvalue()
+    assert "Traceback" not in err.getvalue()
+    assert not out.exists()
+    return err.getvalue()
 
 
 def _backtest(data: Path, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    cmd = [sys.executable, "-m", "simulator.cli", "backtest", "--data", str(data)]
-    cmd += ["--out", str(out), "--paths", "100", "--workers", "1", "--quiet", *args]
+    cmd = [sys.executable, "-m", "simulator.cli", "backtest", *_options(data, out, *args)]
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -40,11 +78,7 @@ def _backtest(data: Path, out: Path, *args: str) -> subprocess.CompletedProcess[
 def test_bad_options_exit_2_with_the_option_named_and_no_output(
     data_dir: Path, tmp_path: Path, args: list[str], message: str
 ) -> None:
-    res = _backtest(data_dir, tmp_path / "out", *args)
-    assert res.returncode == 2, res.stderr
-    assert message in res.stderr
-    assert "Traceback" not in res.stderr
-    assert not (tmp_path / "out").exists()
+    assert message in _refused(data_dir, tmp_path / "out", *args)
 
 
 def test_a_malformed_data_row_exits_2_naming_file_line_and_column(
@@ -58,25 +92,22 @@ def test_a_malformed_data_row_exits_2_naming_file_line_and_column(
     frame.loc[row, "DGS10"] = "1.9x9"
     path.chmod(0o644)
     frame.to_csv(path, index=False)
-    res = _backtest(data, tmp_path / "out", "--start", "2024-01", "--end", "2024-02")
-    assert res.returncode == 2, res.stderr
+    err = _refused(data, tmp_path / "out", "--start", "2024-01", "--end", "2024-02")
     # line = header (1) + 1-based row
-    assert f"ust_cmt_daily.csv:{row + 2}: column 'DGS10'" in res.stderr
-    assert "'1.9x9'" in res.stderr
-    assert not (tmp_path / "out").exists()
+    assert f"ust_cmt_daily.csv:{row + 2}: column 'DGS10'" in err
+    assert "'1.9x9'" in err
 
 
 def test_a_bad_priors_key_exits_2_before_any_work(data_dir: Path, tmp_path: Path) -> None:
     text = (REPO / "priors" / "default.yaml").read_text()
     bad = tmp_path / "priors.yaml"
     bad.write_text(text.replace("term_premium_persistence:", "term_premium_persistance:"))
-    res = _backtest(data_dir, tmp_path / "out", "--priors", str(bad))
-    assert res.returncode == 2, res.stderr
-    assert "unknown key 'term_premium_persistance'" in res.stderr
-    assert "Did you mean 'term_premium_persistence'?" in res.stderr
-    assert not (tmp_path / "out").exists()
+    err = _refused(data_dir, tmp_path / "out", "--priors", str(bad))
+    assert "unknown key 'term_premium_persistance'" in err
+    assert "Did you mean 'term_premium_persistence'?" in err
 
 
+@pytest.mark.slow
 def test_origins_near_the_end_of_the_data_score_what_has_happened(
     data_dir: Path, tmp_path: Path
 ) -> None:

@@ -168,6 +168,7 @@ def test_missing_dask_is_a_clear_error(spec: SimSpec, monkeypatch: pytest.Monkey
         run_blocks_dask(spec, workers=1)
 
 
+@pytest.mark.slow
 def test_backtest_on_dask_equals_the_process_pool(client: Any, data_dir: Path) -> None:
     """The backtest's refit blocks as Dask tasks give the pool's forecasts bit for bit
     (seeds come from block and origin indices, not from where a task runs)."""
