@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from simulator.engine.kernel import (
+    HIST_FX,
     HIST_RATES,
     HORIZON_MONTHS,
     TWO_YEAR_MONTHS,
@@ -124,9 +125,44 @@ def _touch_update(
         first_touch[li, month] += after - before
 
 
-# rows of the kernel's per-path state and parameter arrays
+# rows of the kernel's per-path state and parameter arrays (the fx legs' log spots
+# follow the state's rows, from FX0 on)
 USD_LOG, RATE_POST, RATE_EFF, GAP, NEUTRAL, TP_MEAN, GROWTH, X, Y_PREV, Y2_OFF = range(10)
+FX0 = 10
 RHO, SIGMA_PI, INFL_LOAD, SIGMA_M, INFL_LOAD2 = range(5)
+FX_VOL, FX_RHO, FX_COMP = range(3)
+
+
+@njit(**_INLINE)
+def _y10_shock(
+    i: int,
+    t: int,
+    month: int,
+    root_k: float,
+    w_n: float,
+    a_tp: float,
+    z_tp: float,
+    par: np.ndarray,
+    sigma_n: np.ndarray,
+    level_shocks: np.ndarray,
+    inflation: np.ndarray,
+) -> float:
+    """u_t of one path: the 10y's Gaussian step standardised (kernel._y10_shock, scalar)."""
+    num = a_tp * z_tp
+    var = a_tp * a_tp
+    if level_shocks.shape[0] > 0:
+        a_m = par[SIGMA_M, i] * root_k
+        a_n = w_n * (sigma_n[i] * root_k)
+        num = num + a_m * level_shocks[t - 1, 1, i]
+        var = var + a_m * a_m
+        num = num + a_n * level_shocks[t - 1, 0, i]
+        var = var + a_n * a_n
+    if month >= 0:
+        a_pi = par[INFL_LOAD, i] * par[SIGMA_PI, i]
+        num = num + a_pi * inflation[month, i]
+        var = var + a_pi * a_pi
+    den = math.sqrt(var)
+    return num / den if den > 0.0 else 0.0
 
 
 @njit(**_INLINE)
@@ -247,6 +283,12 @@ def _path_pass(  # a kernel's inputs are its signature
     e_read: np.ndarray,
     thin: np.ndarray,
     thin2: np.ndarray,
+    fx_par: np.ndarray,
+    fx_step: np.ndarray,
+    fx_shocks: np.ndarray,
+    fx_hist: np.ndarray,
+    fx_read: np.ndarray,
+    fx_thin: np.ndarray,
 ) -> None:
     """All dates of one block, paths inside; ``sched`` rows are in :data:`SCHEDULE_ROWS`."""
     y0, spread, lo, inv, top, y2_0 = (
@@ -257,6 +299,8 @@ def _path_pass(  # a kernel's inputs are its signature
         consts[4],
         consts[5],
     )
+    fx_lo, fx_inv, fx_top = consts[6], consts[7], consts[8]
+    n_fx = fx_step.shape[0]
     for t in range(sched.shape[1]):
         gcol, rcol, acol, month, h_in = (
             sched[0, t],
@@ -272,7 +316,8 @@ def _path_pass(  # a kernel's inputs are its signature
         rate_moves = t == 0
         for j in range(effective_at.size):
             rate_moves = rate_moves or effective_at[j] == t
-        dty, root_k = sched_f[0, t] / 100.0, sched_f[1, t]
+        dty, root_k, root_day = sched_f[0, t] / 100.0, sched_f[1, t], sched_f[2, t]
+        sigma_n = sigma_n_table[sched[14, t]]
         if t > 0:
             _advance(
                 state,
@@ -289,7 +334,7 @@ def _path_pass(  # a kernel's inputs are its signature
                 inflation,
                 level_shocks,
                 growth_table[gcol],
-                sigma_n_table[sched[14, t]],
+                sigma_n,
             )
         rev, coef, sd = reversion_table[rcol], ar1_coef[acol], ar1_sd[acol]
         rev2 = reversion2_table[r2col]
@@ -352,6 +397,27 @@ def _path_pass(  # a kernel's inputs are its signature
             if i < thin.shape[1]:
                 thin[t, i] = y
                 thin2[t, i] = y2
+            if n_fx > 0:
+                if t > 0:
+                    w_n = ((HORIZON_MONTHS - h_in) - s) / HORIZON_MONTHS
+                    u = _y10_shock(
+                        i, t, month, root_k, w_n, sd[i], z[i], par, sigma_n, level_shocks, inflation
+                    )
+                    for f in range(n_fx):
+                        eps = (
+                            fx_par[FX_RHO, f, i] * u
+                            + fx_par[FX_COMP, f, i] * fx_shocks[t - 1, f, i]
+                        )
+                        state[FX0 + f, i] = state[FX0 + f, i] + (
+                            fx_step[f, t] + (fx_par[FX_VOL, f, i] * root_day) * eps
+                        )
+                for f in range(n_fx):
+                    fx = state[FX0 + f, i]
+                    fx_hist[f, t, _bin(100.0 * fx, fx_lo, fx_inv, fx_top)] += 1
+                    if r >= 0:
+                        fx_read[i, f, r] = fx
+                    if i < fx_thin.shape[2]:
+                        fx_thin[f, t, i] = fx
             state[Y_PREV, i] = y
         if not rate_moves:
             hist[1, t, :] = hist[1, t - 1, :]
@@ -408,7 +474,8 @@ def compiled_kernel(inp: KernelInputs) -> PathAggregates:
     """Run the compiled pass on one block's inputs; same contract as the reference."""
     agg = empty_aggregates(inp)
     n = inp.n
-    state = np.zeros((10, n))
+    n_fx = inp.fx_vol.shape[0]
+    state = np.zeros((FX0 + n_fx, n))
     state[RATE_POST] = inp.rate0
     state[RATE_EFF] = inp.rate0
     state[GAP] = inp.gap0
@@ -423,7 +490,7 @@ def compiled_kernel(inp: KernelInputs) -> PathAggregates:
     sched = np.stack([getattr(inp, name) for name in SCHEDULE_ROWS] + extra)
     # sum of E[m] as the reference takes it (numpy's order, so EC agrees bit for bit)
     moves_tot = inp.expected_after.sum(axis=2)
-    sched_f = np.stack([inp.dt_years, inp.root_k])
+    sched_f = np.stack([inp.dt_years, inp.root_k, inp.root_days])
     survive = inp.survive0[:, None] * np.ones((inp.levels.size, n))
     bins = float(HIST_RATES["bins"])
     consts = np.array(
@@ -434,6 +501,9 @@ def compiled_kernel(inp: KernelInputs) -> PathAggregates:
             1.0 / HIST_RATES["width"],
             bins - 1.0,
             inp.y2_0,
+            HIST_FX["lo"],
+            1.0 / HIST_FX["width"],
+            float(HIST_FX["bins"]) - 1.0,
         ]
     )
     _path_pass(
@@ -483,6 +553,12 @@ def compiled_kernel(inp: KernelInputs) -> PathAggregates:
         agg.e_read,
         agg.thin,
         agg.thin2,
+        np.stack([inp.fx_vol, inp.fx_rho, inp.fx_comp]).reshape(3, n_fx, n),
+        inp.fx_step,
+        inp.fx_shocks,
+        agg.fx_hist,
+        agg.fx_read,
+        agg.fx_thin,
     )
     agg.touched_end[:] = 1.0 - survive
     agg.y_end[:] = state[Y_PREV]
