@@ -134,35 +134,58 @@ FX_VOL, FX_RHO, FX_COMP = range(3)
 
 
 @njit(**_INLINE)
-def _y10_shock(
-    i: int,
+def _fx_step(
+    state: np.ndarray,
     t: int,
     month: int,
     root_k: float,
-    w_n: float,
-    a_tp: float,
-    z_tp: float,
+    root_day: float,
+    h_in: int,
+    rev: np.ndarray,
+    sd: np.ndarray,
+    z: np.ndarray,
     par: np.ndarray,
     sigma_n: np.ndarray,
     level_shocks: np.ndarray,
     inflation: np.ndarray,
-) -> float:
-    """u_t of one path: the 10y's Gaussian step standardised (kernel._y10_shock, scalar)."""
-    num = a_tp * z_tp
-    var = a_tp * a_tp
-    if level_shocks.shape[0] > 0:
-        a_m = par[SIGMA_M, i] * root_k
-        a_n = w_n * (sigma_n[i] * root_k)
-        num = num + a_m * level_shocks[t - 1, 1, i]
-        var = var + a_m * a_m
-        num = num + a_n * level_shocks[t - 1, 0, i]
-        var = var + a_n * a_n
-    if month >= 0:
-        a_pi = par[INFL_LOAD, i] * par[SIGMA_PI, i]
-        num = num + a_pi * inflation[month, i]
-        var = var + a_pi * a_pi
-    den = math.sqrt(var)
-    return num / den if den > 0.0 else 0.0
+    fx_par: np.ndarray,
+    fx_step: np.ndarray,
+    fx_shocks: np.ndarray,
+    u: np.ndarray,
+) -> None:
+    """Every fx leg's log spot to date ``t >= 1`` (kernel._fx_step and _y10_shock, the
+    same operations in the same order): u_t per path, then one loop per leg. Separate
+    from the path loop, whose histograms keep it scalar, so these loops vectorise."""
+    walks = level_shocks.shape[0] > 0
+    for i in range(u.size):
+        a = sd[i]
+        num = a * z[i]
+        var = a * a
+        if walks:
+            s = state[GROWTH, i] * rev[i]
+            a_m = par[SIGMA_M, i] * root_k
+            a_n = ((HORIZON_MONTHS - h_in) - s) / HORIZON_MONTHS * (sigma_n[i] * root_k)
+            num = num + a_m * level_shocks[t - 1, 1, i]
+            var = var + a_m * a_m
+            num = num + a_n * level_shocks[t - 1, 0, i]
+            var = var + a_n * a_n
+        if month >= 0:
+            a_pi = par[INFL_LOAD, i] * par[SIGMA_PI, i]
+            num = num + a_pi * inflation[month, i]
+            var = var + a_pi * a_pi
+        den = math.sqrt(var)
+        u[i] = num / den if den > 0.0 else 0.0
+    for f in range(fx_step.shape[0]):
+        spot, step = state[FX0 + f], fx_step[f, t]
+        vol, rho, comp, zf = (
+            fx_par[FX_VOL, f],
+            fx_par[FX_RHO, f],
+            fx_par[FX_COMP, f],
+            fx_shocks[t - 1, f],
+        )
+        for i in range(u.size):
+            eps = rho[i] * u[i] + comp[i] * zf[i]
+            spot[i] = spot[i] + (step + (vol[i] * root_day) * eps)
 
 
 @njit(**_INLINE)
@@ -301,6 +324,7 @@ def _path_pass(  # a kernel's inputs are its signature
     )
     fx_lo, fx_inv, fx_top = consts[6], consts[7], consts[8]
     n_fx = fx_step.shape[0]
+    u_buf = np.zeros(state.shape[1])  # u_t of each path (fx legs only)
     for t in range(sched.shape[1]):
         gcol, rcol, acol, month, h_in = (
             sched[0, t],
@@ -397,28 +421,38 @@ def _path_pass(  # a kernel's inputs are its signature
             if i < thin.shape[1]:
                 thin[t, i] = y
                 thin2[t, i] = y2
-            if n_fx > 0:
-                if t > 0:
-                    w_n = ((HORIZON_MONTHS - h_in) - s) / HORIZON_MONTHS
-                    u = _y10_shock(
-                        i, t, month, root_k, w_n, sd[i], z[i], par, sigma_n, level_shocks, inflation
-                    )
-                    for f in range(n_fx):
-                        eps = (
-                            fx_par[FX_RHO, f, i] * u
-                            + fx_par[FX_COMP, f, i] * fx_shocks[t - 1, f, i]
-                        )
-                        state[FX0 + f, i] = state[FX0 + f, i] + (
-                            fx_step[f, t] + (fx_par[FX_VOL, f, i] * root_day) * eps
-                        )
-                for f in range(n_fx):
-                    fx = state[FX0 + f, i]
-                    fx_hist[f, t, _bin(100.0 * fx, fx_lo, fx_inv, fx_top)] += 1
-                    if r >= 0:
-                        fx_read[i, f, r] = fx
-                    if i < fx_thin.shape[2]:
-                        fx_thin[f, t, i] = fx
             state[Y_PREV, i] = y
+        if n_fx > 0:
+            if t > 0:
+                z = tp_shocks[t - 1]
+                _fx_step(
+                    state,
+                    t,
+                    month,
+                    root_k,
+                    root_day,
+                    h_in,
+                    rev,
+                    sd,
+                    z,
+                    par,
+                    sigma_n,
+                    level_shocks,
+                    inflation,
+                    fx_par,
+                    fx_step,
+                    fx_shocks,
+                    u_buf,
+                )
+            for f in range(n_fx):
+                spot = state[FX0 + f]
+                for i in range(spot.size):
+                    fx_hist[f, t, _bin(100.0 * spot[i], fx_lo, fx_inv, fx_top)] += 1
+                if r >= 0:
+                    for i in range(spot.size):
+                        fx_read[i, f, r] = spot[i]
+                for i in range(fx_thin.shape[2]):
+                    fx_thin[f, t, i] = spot[i]
         if not rate_moves:
             hist[1, t, :] = hist[1, t - 1, :]
             sums[1, t] = sums[1, t - 1]
