@@ -228,3 +228,30 @@ def test_seasonal_from_history_reads_the_priors_table() -> None:
     assert got == pytest.approx(table["mar"] / 100.0, rel=1e-12)
     with pytest.raises(api.ConfigError, match=r"no fx_seasonal\.CNY table"):
         build_spec(sc.scenario, api.parameter_draws(sc, 1), paths=10, seed=1)
+
+
+def test_fx_quantiles_and_mean_match_the_simulated_spots() -> None:
+    """One block: the histogram's q-quantile of the horizon spot lies between the sample's
+    order statistics around q N, give or take one bin (0.02% of log spot: relative
+    2e-4); the mean is the sample's."""
+    sc = _with_fx(RESEARCH)
+    seed, paths = 5, 3000
+    ds = api.run(sc, paths=paths, seed=seed).dataset
+    spec = build_spec(
+        sc.scenario,
+        api.parameter_draws(sc, seed),
+        paths=paths,
+        seed=seed,
+        fx_seasonal=sc.run_priors.config.fx_seasonal,
+    )
+    agg = run_kernel(prepare_inputs(spec, draw_shocks(spec, 0)), "numpy")
+    spot = 6.96 * np.exp(agg.fx_read[:, 0, -1])
+    got = ds.fx.sel(currency="CNY").isel(date=-1)
+    order = np.sort(spot)
+    for q, value in zip(got["quantile"].values, got.values, strict=True):
+        k = math.ceil(q * paths)  # the histogram's target count
+        lo, hi = order[max(k - 2, 0)] * (1 - 2e-4), order[min(k, paths - 1)] * (1 + 2e-4)
+        assert lo <= value <= hi, q
+    mean = float(ds.fx_mean_at_horizon.sel(currency="CNY"))
+    assert mean == pytest.approx(float(spot.mean()), rel=1e-12)
+    assert float(ds.fx.sel(currency="CNY").isel(date=0, quantile=0)) == 6.96

@@ -419,7 +419,8 @@ def _beats(spec: SimSpec, acc: Accumulator, n: int) -> np.ndarray:
 def _fx_outputs(
     spec: SimSpec, acc: Accumulator
 ) -> dict[str, tuple[tuple[str, ...], np.ndarray, dict[str, str]]]:
-    """``fx`` (currency, date, quantile) spot quantiles and ``fx_spot0`` (currency)."""
+    """``fx`` (currency, date, quantile) spot quantiles, ``fx_spot0`` and
+    ``fx_mean_at_horizon`` (currency)."""
     g, n_f = len(spec.grid), len(spec.fx_currencies)
     q = np.zeros((n_f, g, len(QUANTILES)))
     if n_f:
@@ -429,6 +430,7 @@ def _fx_outputs(
         )
         q[:, 0, :] = spec.fx_spot0[:, None]  # the as-of spot is known exactly
     unit = "foreign currency units per USD"
+    mean_end = spec.fx_spot0 * acc.float_total("fx_end_sum") / acc.n if n_f else np.zeros(0)
     return {
         "fx": (
             ("currency", "date", "quantile"),
@@ -439,6 +441,11 @@ def _fx_outputs(
             ("currency",),
             _fx_rows(spec, spec.fx_spot0, ()),
             {"units": unit, "long_name": "FX spot at the as-of (NaN: no fx leg)"},
+        ),
+        "fx_mean_at_horizon": (
+            ("currency",),
+            _fx_rows(spec, mean_end, ()),
+            {"units": unit, "long_name": "mean FX spot on the horizon date (NaN: no fx leg)"},
         ),
     }
 

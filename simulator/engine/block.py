@@ -102,6 +102,7 @@ def block_aggregates(
         floats[f"sum_{v}"] = agg.sums[i]
     if spec.fx_currencies:
         ints["hist_fx"] = agg.fx_hist.reshape(-1)
+        floats["fx_end_sum"] = np.exp(agg.fx_read[:, :, -1]).sum(axis=0)  # S_T / S_0
     floats["touch_sum"] = agg.touch_sum
     floats["touch_sq"] = agg.touch_sq
     floats["first_touch"] = agg.first_touch

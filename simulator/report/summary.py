@@ -163,6 +163,8 @@ def _fx_answers(ds: xr.Dataset) -> dict[str, Any]:
         out["fx_at_horizon"][cur] = {
             f"{float(q):g}": float(fx_h.sel(quantile=q)) for q in ds["quantile"].values
         }
+        if "fx_mean_at_horizon" in ds:
+            out["fx_at_horizon"][cur]["mean"] = float(ds.fx_mean_at_horizon.sel(currency=cur))
     return out if legs else {}
 
 
