@@ -255,3 +255,42 @@ def test_fx_quantiles_and_mean_match_the_simulated_spots() -> None:
     mean = float(ds.fx_mean_at_horizon.sel(currency="CNY"))
     assert mean == pytest.approx(float(spot.mean()), rel=1e-12)
     assert float(ds.fx.sel(currency="CNY").isel(date=0, quantile=0)) == 6.96
+
+
+@pytest.mark.parametrize("priors", ["default.yaml", "calibrated-2026-01-20.yaml"])
+def test_shipped_seasonal_table_is_the_measured_one(priors: str, data_dir: Path) -> None:
+    """fx_seasonal.CNY in the priors files = Table 1 over whole years 2006-2025 (the
+    call docs/fx.md gives), to the 3 decimals shipped."""
+    from simulator.config import load_priors
+    from simulator.config.schema import MONTHS
+    from simulator.data.fx import monthly_seasonal_table
+    from simulator.data.loaders import load_series
+
+    table = monthly_seasonal_table(load_series("usdcny_monthly", data_dir), start="2005-12-01")
+    shipped = load_priors(REPO / "priors" / priors).config.fx_seasonal["CNY"].mean_pct
+    for m, name in enumerate(MONTHS, start=1):
+        assert shipped[name] == pytest.approx(table.loc[m, "mean_pct"], abs=5e-4), name
+
+
+def test_the_fx_fit_writes_entries_the_engine_runs_with(data_dir: Path) -> None:
+    """The CNY fit's posterior (model.fx_fit) validates as priors-file entries and drives
+    the leg: the drawn vol and correlation are the posterior's."""
+    from simulator.config import load_priors
+    from simulator.config.schema import PriorsFile
+    from simulator.model.draws import draw_parameters
+    from simulator.model.fx_fit import fit_cny_from_history
+
+    base = load_priors(REPO / "priors" / "default.yaml").config
+    specs = fit_cny_from_history(
+        data_dir,
+        "2026-01-20",
+        vol_prior=base.parameters.cny_daily_vol_pct,
+        correlation_prior=base.parameters.cny_y10_correlation,
+    ).specs
+    dumped = base.model_dump(mode="json", exclude_none=True)
+    dumped["parameters"].update(specs)
+    priors = PriorsFile.model_validate(dumped)
+    draws = draw_parameters(priors, 4000, rng=np.random.default_rng(1))
+    vol, rho = draws.values["cny_daily_vol_pct"], draws.values["cny_y10_correlation"]
+    # the data (2015-08 on): s.d. ~0.27%, correlation ~+0.08
+    assert 0.2 < float(np.median(vol)) < 0.35 and 0.0 < float(np.median(rho)) < 0.2
