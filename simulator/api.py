@@ -331,7 +331,15 @@ def run(
         )
     elif draws is None:
         draws = parameter_draws(sc, seed)
-    spec = build_spec(sc.scenario, draws, paths=paths, seed=seed, grid=grid, kernel=kernel)
+    spec = build_spec(
+        sc.scenario,
+        draws,
+        paths=paths,
+        seed=seed,
+        grid=grid,
+        kernel=kernel,
+        fx_seasonal=sc.run_priors.config.fx_seasonal,
+    )
     if sample_paths is not None:
         spec = replace(spec, thin_paths=int(sample_paths))
     timings["kernel_compile_s"] = _warm_up(spec, progress)

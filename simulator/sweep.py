@@ -52,6 +52,7 @@ from simulator.config.overrides import (
 )
 from simulator.config.schema import Scenario
 from simulator.config.yamlio import Document, KeyPath, load_yaml
+from simulator.report.summary import hedged_entry_returns
 
 log = logging.getLogger(__name__)
 
@@ -492,7 +493,7 @@ def _small(ds: xr.Dataset) -> xr.Dataset:
     out["y10_at_horizon"].attrs = {"units": "%", "long_name": "10y quantiles at the horizon"}
     out["p_touch"].attrs = {"units": "1", "long_name": "P(10y touches the level by the horizon)"}
     if "entry_return" in ds:
-        out["entry_return"] = ds.entry_return
+        out["entry_return"] = hedged_entry_returns(ds)
     return out
 
 

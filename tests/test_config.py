@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -95,6 +96,21 @@ def test_research_view() -> None:
     assert all(s.seasonal_drift_bp[m] > 0 for m in ("jan", "feb", "mar"))
     assert 3.5 in s.levels_pp
     assert "CNY" in s.hedging.currencies
+    # the note's FX view: the yuan stronger into the festival, toward 6.80 (Citi) by the end
+    fx = s.fx["CNY"]
+    assert fx.spot.value == 6.96 and fx.spot.date == s.as_of
+    drift = fx.view.drift_pct_per_month
+    assert drift["2026-01"] < drift["2026-02"] < 0
+    after_january = sum(v for m, v in drift.items() if m != "2026-01")  # Jan: a share
+    assert 6.75 < 6.96 * math.exp(after_january / 100) < 6.85
+
+
+def test_cny_unhedged() -> None:
+    s, rv = _scenario("cny-unhedged"), _scenario("research-view")
+    # the research view's rates, the spot from history's seasonal pattern
+    assert s.view == rv.view and s.market == rv.market and s.hedging == rv.hedging
+    assert s.fx["CNY"].view.seasonal_from_history
+    assert s.fx["CNY"].spot == rv.fx["CNY"].spot
 
 
 def test_hawkish_hold() -> None:
@@ -265,6 +281,37 @@ BROKEN: dict[str, tuple[int, int, str, str]] = {
         44,
         "snapshot.target_range.upper_pp",
         "the target range is 25bp wide: upper_pp - lower_pp = 0.5, expected 0.25",
+    ),
+    "fx_currency_without_leg.yaml": (
+        15,
+        5,
+        "fx.GBP",
+        "GBP has no hedging leg: an fx block is for a currency with one (CNY, EUR, JPY)",
+    ),
+    "fx_spot_out_of_range.yaml": (
+        15,
+        19,
+        "fx.CNY.spot.value",
+        "spot -6.96 is outside (0, 1000000) CNY per USD",
+    ),
+    "fx_view_month_outside_window.yaml": (
+        17,
+        53,
+        "fx.CNY.view.drift_pct_per_month.2027-02",
+        "month 2027-02 is outside the simulated months 2026-01..2026-12",
+    ),
+    "fx_drift_and_seasonal.yaml": (
+        18,
+        30,
+        "fx.CNY.view.seasonal_from_history",
+        "give either drift_pct_per_month or seasonal_from_history: true, not both",
+    ),
+    "priors_fx_correlation_outside.yaml": (
+        17,
+        24,
+        "parameters.cny_y10_correlation",
+        "a Uniform(lower=-0.5, upper=1.5) prior puts mass outside the domain [-1, 1] of "
+        "cny_y10_correlation; use a Uniform or TruncatedNormal within [-1, 1]",
     ),
 }
 

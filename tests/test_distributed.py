@@ -39,6 +39,9 @@ SEED = 5
 @pytest.fixture(scope="module")
 def spec() -> SimSpec:
     sc = api.load_scenario(REPO / "scenarios" / "baseline.yaml")
+    # with a CNY leg, so its aggregates (spot histograms, unhedged sums) merge too
+    spot = {"value": 6.96, "source": "test", "date": "2026-01-20"}
+    sc = api.with_overrides(sc, {"fx": {"CNY": {"spot": spot}}})
     return build_spec(sc.scenario, api.parameter_draws(sc, SEED), paths=PATHS, seed=SEED)
 
 

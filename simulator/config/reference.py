@@ -357,6 +357,7 @@ def rows(model: type[BaseModel], prefix: str = "") -> list[Row]:
                 "positive": "support in (0, inf)",
                 "nonnegative": "support in [0, inf)",
                 "unit": "support in [0, 1]",
+                "correlation": "support in [-1, 1]",
             }[domain]
         description = (info.description or "").replace("|", "\\|").replace("\n", " ")
         out.append(

@@ -227,7 +227,7 @@ DIST_NAMES = (
     "Fixed",
 )
 
-Domain = Literal["real", "positive", "nonnegative", "unit"]
+Domain = Literal["real", "positive", "nonnegative", "unit", "correlation"]
 
 # name -> (symbol, domain, description). The order is the model's parameter order.
 PARAMETERS: dict[str, tuple[str, Domain, str]] = {
@@ -308,21 +308,55 @@ PARAMETERS: dict[str, tuple[str, Domain, str]] = {
         "model before this parameter; 1 = the whole surprise is permanent)",
     ),
 }
+# The FX dynamics (engine only): per currency with a hedging leg, the daily log-spot
+# volatility and its correlation with the 10y's daily change (docs/model.md, "The FX leg").
+FX_DEFAULTS: dict[str, tuple[float, float]] = {
+    "CNY": (0.27, 0.08),
+    "EUR": (0.45, 0.25),
+    "JPY": (0.60, 0.40),
+}
+"""Per currency: (daily vol %, correlation) a priors file that omits them takes (Fixed)."""
+for _cur in FX_DEFAULTS:
+    PARAMETERS[f"{_cur.lower()}_daily_vol_pct"] = (
+        f"sigma_{_cur}",
+        "nonnegative",
+        f"standard deviation of the daily (business-day) change of log USD/{_cur} "
+        f"({_cur} per USD), in percent (100 x log change)",
+    )
+    PARAMETERS[f"{_cur.lower()}_y10_correlation"] = (
+        f"rho_{_cur}",
+        "correlation",
+        f"correlation of the daily change of log USD/{_cur} with the 10y's daily change "
+        "(positive: the dollar rises with US yields)",
+    )
+FX_PARAMETERS: tuple[str, ...] = tuple(
+    name
+    for cur in FX_DEFAULTS
+    for name in (f"{cur.lower()}_daily_vol_pct", f"{cur.lower()}_y10_correlation")
+)
 OPTIONAL_PARAMETERS: dict[str, float] = {
     "neutral_rate_shock_pp": 0.0,
     "term_premium_mean_shock_pp": 0.0,
     "acm_noise_persistence": 0.0,
     "neutral_rate_news_loading": 0.0,
+    **{
+        name: value
+        for cur, pair in FX_DEFAULTS.items()
+        for name, value in zip(
+            (f"{cur.lower()}_daily_vol_pct", f"{cur.lower()}_y10_correlation"), pair, strict=True
+        )
+    },
 }
 """Parameters a priors file may omit (Fixed at this value: the model before
 ``macrosim-statespace-3``, which is what calibrated files written then were fitted with;
 for ``neutral_rate_news_loading``, the model before the policy-news channel)."""
 
-ENGINE_ONLY_PARAMETERS: tuple[str, ...] = ("neutral_rate_news_loading",)
+ENGINE_ONLY_PARAMETERS: tuple[str, ...] = ("neutral_rate_news_loading", *FX_PARAMETERS)
 """Parameters the engine uses that the month-end fit does not estimate.
 
 Month-end data cannot tell a policy surprise from an expected move, so these are
-calibrated elsewhere (lambda: an event study of FOMC days). The fit (PyMC model, Laplace
+calibrated elsewhere (lambda: an event study of FOMC days; the FX parameters: a fit
+of daily FX and 10y changes). The fit (PyMC model, Laplace
 refit, diagnostics, posterior tables, cache key) never sees them; runs draw them from
 their prior after every other parameter (so omitting one, or fixing it, leaves the other
 draws bit-identical), and a calibrated priors file carries the source prior unchanged
@@ -337,24 +371,37 @@ _DOMAIN_BOUNDS: dict[str, tuple[float, float]] = {
     "positive": (0.0, math.inf),
     "nonnegative": (0.0, math.inf),
     "unit": (0.0, 1.0),
+    "correlation": (-1.0, 1.0),
 }
 _DOMAIN_TEXT = {
     "real": "any real number",
     "positive": "(0, inf)",
     "nonnegative": "[0, inf)",
     "unit": "[0, 1]",
+    "correlation": "[-1, 1]",
 }
 _DOMAIN_DISTS = {
     "real": "any distribution",
     "positive": "LogNormal, Gamma, HalfNormal, or a TruncatedNormal/Uniform with lower >= 0",
     "nonnegative": "HalfNormal, LogNormal, Gamma, or a TruncatedNormal/Uniform with lower >= 0",
     "unit": "Beta, or a Uniform/TruncatedNormal within [0, 1]",
+    "correlation": "a Uniform or TruncatedNormal within [-1, 1]",
 }
 
 
 def _param_field(name: str) -> Any:
     symbol, domain, text = PARAMETERS[name]
     return Field(description=f"{text} (symbol {symbol}; domain {_DOMAIN_TEXT[domain]})")
+
+
+def _fx_field(name: str) -> Any:
+    value = OPTIONAL_PARAMETERS[name]
+    return Field(
+        default_factory=lambda: Fixed(dist="Fixed", value=value),
+        description=_param_field(name).description
+        + f"; omitted: Fixed {value:g}. Engine only (the month-end fit does not see it); "
+        "used only by a scenario with an fx block for this currency",
+    )
 
 
 class DynamicsPriors(Strict):
@@ -394,6 +441,13 @@ class DynamicsPriors(Strict):
         "macrosim-statespace-5 and the policy-news channel). Not fitted to month-end data "
         "(calibrated from FOMC days); a calibrated priors file carries it unchanged",
     )
+
+    cny_daily_vol_pct: Prior = _fx_field("cny_daily_vol_pct")
+    cny_y10_correlation: Prior = _fx_field("cny_y10_correlation")
+    eur_daily_vol_pct: Prior = _fx_field("eur_daily_vol_pct")
+    eur_y10_correlation: Prior = _fx_field("eur_y10_correlation")
+    jpy_daily_vol_pct: Prior = _fx_field("jpy_daily_vol_pct")
+    jpy_y10_correlation: Prior = _fx_field("jpy_y10_correlation")
 
     @model_validator(mode="after")
     def _domains(self) -> DynamicsPriors:
@@ -488,6 +542,16 @@ class Calibration(Strict):
     )
 
 
+class FxSeasonal(Strict):
+    """The measured seasonal pattern of one currency's spot (a run's ``seasonal_from_history``)."""
+
+    mean_pct: dict[Month, Annotated[float, Field(ge=-20, le=20)]] = Field(
+        description="mean change of the log spot by calendar month, 100 x log change (jan..dec; "
+        "a month not listed: 0)"
+    )
+    source: str = Field(min_length=1, description="the history and span it was measured on")
+
+
 class PriorsFile(Strict):
     """A priors file: the dynamics priors a fit starts from (or a calibrated posterior)."""
 
@@ -500,6 +564,11 @@ class PriorsFile(Strict):
     joint: JointBlock | None = Field(
         default=None,
         description="joint multivariate normal on the unconstrained scale (calibrated files)",
+    )
+    fx_seasonal: dict[Currency, FxSeasonal] = Field(
+        default_factory=dict,
+        description="measured seasonal FX drift per currency, used by a scenario's "
+        "fx.<currency>.view.seasonal_from_history",
     )
 
     @model_validator(mode="after")
@@ -887,6 +956,36 @@ class Simulation(Strict):
     seed: int = Field(default=20260120, ge=0, le=2**63 - 1, description="master seed")
 
 
+FX_SPOT_MAX = 1e6
+FxDrift = Annotated[float, Field(ge=-20, le=20)]
+
+
+class FxView(Strict):
+    """The researcher's view of the spot: a drift per calendar month (log change, %)."""
+
+    drift_pct_per_month: FxDrift | dict[YearMonth, FxDrift] = Field(
+        default=0.0,
+        description="drift of the spot, 100 x log change per calendar month (negative: the "
+        "foreign currency strengthens): a constant, or a map YYYY-MM -> % (months not "
+        "listed: 0); spread evenly over the month's business days",
+    )
+    seasonal_from_history: bool = Field(
+        default=False,
+        description="true: the drift is the measured mean change by calendar month (the "
+        "priors file's fx_seasonal table) instead of drift_pct_per_month",
+    )
+    source: str = Field(default="", description="where the view comes from")
+
+
+class FxLeg(Strict):
+    """One currency's spot path: its as-of spot and a view; dynamics from the priors file."""
+
+    spot: Sourced = Field(
+        description="spot on the as-of date, foreign units per USD (e.g. 6.96 CNY per USD)"
+    )
+    view: FxView = Field(default_factory=FxView, description="the spot's drift")
+
+
 class Scenario(Strict):
     """A scenario: beliefs about the window, on top of a priors file."""
 
@@ -914,6 +1013,11 @@ class Scenario(Strict):
         description="term-premium drift per calendar month, bp per month (jan..dec)",
     )
     hedging: Hedging = Field(default_factory=Hedging, description="FX hedging inputs")
+    fx: dict[str, FxLeg] = Field(
+        default_factory=dict,
+        description="spot paths per currency with a hedging leg (CNY, EUR, JPY): adds "
+        "unhedged returns for that currency",
+    )
     mixture: list[MixtureComponent] | None = Field(
         default=None, description="weighted sub-scenarios drawn per path"
     )
@@ -1010,6 +1114,12 @@ class Scenario(Strict):
                     _check_monthly_path(value, ("hedging", "currencies", cur, key), self)
         return self
 
+    @model_validator(mode="after")
+    def _fx(self) -> Scenario:
+        for cur, leg in self.fx.items():
+            _check_fx_leg(cur, leg, self)
+        return self
+
 
 def _check_monthly_path(
     path: dict[str, float], where: tuple[str | int, ...], scenario: Scenario
@@ -1020,6 +1130,41 @@ def _check_monthly_path(
         raise LocatedValueError(
             where, f"the monthly path starts at {months[0]}; it must cover {first} (the as-of)"
         )
+
+
+def _check_fx_leg(cur: str, leg: FxLeg, scenario: Scenario) -> None:
+    """Located checks of ``fx.<cur>``: a hedging leg, a spot in range and dated, view months."""
+    where: tuple[str, ...] = ("fx", cur)
+    if cur not in CURRENCIES:
+        raise LocatedValueError(
+            where,
+            f"{cur} has no hedging leg: an fx block is for a currency with one "
+            f"({', '.join(CURRENCIES)})",
+        )
+    if not 0.0 < leg.spot.value < FX_SPOT_MAX:
+        raise LocatedValueError(
+            (*where, "spot", "value"),
+            f"spot {leg.spot.value:g} is outside (0, {int(FX_SPOT_MAX)}) {cur} per USD",
+        )
+    if leg.spot.date > scenario.as_of:
+        raise LocatedValueError(
+            (*where, "spot", "date"),
+            f"date {leg.spot.date} is after as_of {scenario.as_of}: nothing later is known",
+        )
+    drift = leg.view.drift_pct_per_month
+    if leg.view.seasonal_from_history and (isinstance(drift, dict) or drift != 0.0):
+        raise LocatedValueError(
+            (*where, "view", "seasonal_from_history"),
+            "give either drift_pct_per_month or seasonal_from_history: true, not both",
+        )
+    if isinstance(drift, dict):
+        first, last = scenario.as_of.strftime("%Y-%m"), scenario.horizon_date.strftime("%Y-%m")
+        for month in drift:
+            if not first <= month <= last:
+                raise LocatedValueError(
+                    (*where, "view", "drift_pct_per_month", month),
+                    f"month {month} is outside the simulated months {first}..{last}",
+                )
 
 
 FileKind = Literal["priors", "scenario"]

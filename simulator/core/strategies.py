@@ -5,6 +5,7 @@ For entry month m (entry date e, the first business day of m), base currency c::
 
     1 + R_USD = exp(I_e) (1 + R_bond)                                  (unhedged)
     1 + R_c   = exp(F_c,e) (1 + R_bond - sum_k cost_k)                 (hedged)
+    1 + U_c   = exp(F_c,e) (1 + R_bond) S_T / S_e                     (unhedged)
     cost_k    = N_k (Rbar_k + s - f_c(t_k) - b_c(t_k)) / 100 * days_k / 365.25
 
 Symbols: I_t = integral of the USD short rate (policy rate + bill spread s) from the
@@ -15,7 +16,9 @@ t_k = roll dates (every ``roll_months`` from e), N_k = the position's value at t
 unit invested (dirty price + coupons received, re-marked), Rbar_k = the market's
 expected mean policy rate over the roll period as of t_k (from its move table),
 b_c = cross-currency basis (negative = dearer dollars, raises the cost). The FX gain on
-the period's P&L is ignored (documented in docs/model.md).
+the period's P&L is ignored (documented in docs/model.md). Unhedged (U_c): foreign
+cash to the entry date, converted at the spot S_e (foreign units per USD), the bond to
+the horizon, converted back at S_T.
 """
 
 from __future__ import annotations
@@ -166,4 +169,33 @@ def strategy_returns(
             )
     return StrategyReturns(
         usd=usd, hedged=hedged, bond=bond, hedge_cost=costs, coupon_value=coupons
+    )
+
+
+def unhedged_returns(
+    bond: NDArray[np.float64],
+    foreign_cash_entry: NDArray[np.float64],
+    fx_log_entry: NDArray[np.float64],
+    fx_log_horizon: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Unhedged returns of one base currency (module docstring), (P, M).
+
+    Parameters
+    ----------
+    bond : (P, M) R_bond per path and entry month.
+    foreign_cash_entry : (M,) F_c,e, the foreign cash's log growth to each entry date.
+    fx_log_entry : (P, M) log spot at each entry date (any fixed origin).
+    fx_log_horizon : (P,) log spot at the horizon (same origin).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = unhedged_returns(np.array([[0.05]]), np.array([0.0]), np.zeros((1, 1)),
+    ...                      np.array([np.log(0.98)]))
+    >>> round(float(r[0, 0]), 6)  # 1.05 x 0.98 - 1
+    0.029
+    """
+    fx_gain = np.exp(fx_log_horizon[:, None] - fx_log_entry)
+    return np.asarray(
+        np.exp(foreign_cash_entry)[None, :] * (1.0 + bond) * fx_gain - 1.0, dtype=np.float64
     )

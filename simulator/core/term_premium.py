@@ -81,6 +81,15 @@ def seasonal_drift(
     """
     drift = np.asarray(drift_bp_by_month, dtype=np.float64)
     month_idx = bdays.astype("datetime64[M]").astype(np.int64) % 12
-    per_day = drift[month_idx] / 100.0 / month_bdays
+    return spread_monthly_drift(drift[month_idx], month_bdays)
+
+
+def spread_monthly_drift(
+    per_month: NDArray[np.float64], month_bdays: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Cumulative drift on consecutive business days, 0 on the first: each day after the
+    first accrues ``per_month / 100`` of its month (``per_month`` given per day, in bp for
+    pp or in % for a fraction) over that month's ``month_bdays`` business days."""
+    per_day = np.asarray(per_month, dtype=np.float64) / 100.0 / month_bdays
     per_day[0] = 0.0
     return np.asarray(np.cumsum(per_day), dtype=np.float64)

@@ -15,6 +15,7 @@ from simulator.core import policy
 from simulator.core.bonds import breakeven_exit_yield
 from simulator.engine.block import (
     CURRENCY_ORDER,
+    HIST_FX,
     HIST_RATES,
     HIST_RETURNS,
     RATE_VARS,
@@ -39,6 +40,7 @@ STATS = (
     "p_best",
     "breakeven_yield",
 )
+HEDGES = ("hedged", "unhedged")
 
 
 @dataclass
@@ -266,13 +268,20 @@ def finalize(spec: SimSpec, acc: Accumulator, *, attrs: dict[str, object]) -> xr
     entry_months = [e.month for e in spec.entries]
     if spec.entries:
         data["entry_return"] = (
-            ("currency", "entry_month", "stat"),
+            ("currency", "entry_month", "stat", "hedge"),
             _entry_stats(spec, acc, n),
             {
                 "units": "1",
-                "long_name": "return by entry month, as-of to horizon (fractions; breakeven in %)",
+                "long_name": "return by entry month, as-of to horizon, FX-hedged and unhedged "
+                "(fractions; breakeven in %; unhedged NaN without an fx leg)",
             },
         )
+        data["p_unhedged_beats_hedged"] = (
+            ("currency", "entry_month"),
+            _beats(spec, acc, n),
+            {"units": "1", "long_name": "P(unhedged return > hedged return), fx legs only"},
+        )
+    data.update(_fx_outputs(spec, acc))
     coords = {
         "date": dates,
         "quantile": np.array(QUANTILES),
@@ -283,6 +292,7 @@ def finalize(spec: SimSpec, acc: Accumulator, *, attrs: dict[str, object]) -> xr
         "meeting": spec.all_meetings.astype("datetime64[ns]"),
         "move_bp": _move_bp_coord(spec),
         "currency": list(CURRENCY_ORDER),
+        "hedge": list(HEDGES),
         "entry_month": entry_months,
         "stat": list(STATS),
         "month": [str(m) for m in months],
@@ -355,25 +365,89 @@ def _view_path(spec: SimSpec) -> np.ndarray:
 
 
 def _entry_stats(spec: SimSpec, acc: Accumulator, n: int) -> np.ndarray:
+    """(currency, entry_month, stat, hedge): hedged for every currency (USD: unhedged,
+    the same numbers), unhedged for USD and the fx legs; NaN elsewhere. An unhedged
+    breakeven yield is NaN (it would depend on the FX path)."""
     n_m = len(spec.entries)
-    n_c = len(CURRENCY_ORDER)
+    out = np.full((len(CURRENCY_ORDER), n_m, len(STATS), len(HEDGES)), np.nan)
+    hedged = _return_stats(spec, acc, n, "")
+    hedged[..., STATS.index("breakeven_yield")] = _breakevens(spec, acc, n)
+    out[..., 0] = hedged
+    out[0, ..., 1] = hedged[0]
+    if spec.fx_currencies:
+        rows = [CURRENCY_ORDER.index(c) for c in spec.fx_currencies]
+        out[rows, ..., 1] = _return_stats(spec, acc, n, "u")
+    return out
+
+
+def _return_stats(spec: SimSpec, acc: Accumulator, n: int, prefix: str) -> np.ndarray:
+    """Stats of the returns aggregated under ``{prefix}ret_*`` keys, (rows, M, stat)."""
+    n_m = len(spec.entries)
+    mean = acc.float_total(f"{prefix}ret_sum") / n
+    n_c = mean.shape[0]
     out = np.full((n_c, n_m, len(STATS)), np.nan)
-    s = acc.float_total("ret_sum")
-    sq = acc.float_total("ret_sq")
-    mean = s / n
+    sq = acc.float_total(f"{prefix}ret_sq")
     se = np.sqrt(np.maximum(sq / n - mean**2, 0.0) / max(n - 1, 1))
     span_years = (spec.horizon - spec.as_of).days / 365.25
-    hist = acc.ints["hist_ret"].reshape(n_c, n_m, int(HIST_RETURNS["bins"]))
+    hist = acc.ints[f"hist_{prefix}ret"].reshape(n_c, n_m, int(HIST_RETURNS["bins"]))
     q = _hist_quantiles(hist, tuple(RET_QUANTILES.values()), HIST_RETURNS)
     out[..., STATS.index("mean")] = mean
     out[..., STATS.index("mean_se")] = se
     out[..., STATS.index("annualised")] = (1.0 + mean) ** (1.0 / span_years) - 1.0
     for i, name in enumerate(RET_QUANTILES):
         out[..., STATS.index(name)] = q[..., i]
-    out[..., STATS.index("p_loss")] = acc.ints["ret_loss"] / n
-    out[..., STATS.index("p_best")] = acc.ints["ret_best"] / n
-    out[..., STATS.index("breakeven_yield")] = _breakevens(spec, acc, n)
+    out[..., STATS.index("p_loss")] = acc.ints[f"{prefix}ret_loss"] / n
+    out[..., STATS.index("p_best")] = acc.ints[f"{prefix}ret_best"] / n
     return out
+
+
+def _fx_rows(spec: SimSpec, values: np.ndarray, trailing: tuple[int, ...]) -> np.ndarray:
+    """Per-leg values (F, ...) placed in CURRENCY_ORDER rows, NaN for the others."""
+    out = np.full((len(CURRENCY_ORDER), *trailing), np.nan)
+    for f, cur in enumerate(spec.fx_currencies):
+        out[CURRENCY_ORDER.index(cur)] = values[f]
+    return out
+
+
+def _beats(spec: SimSpec, acc: Accumulator, n: int) -> np.ndarray:
+    n_m = len(spec.entries)
+    if not spec.fx_currencies:
+        return np.full((len(CURRENCY_ORDER), n_m), np.nan)
+    return _fx_rows(spec, acc.ints["unhedged_beats"] / n, (n_m,))
+
+
+def _fx_outputs(
+    spec: SimSpec, acc: Accumulator
+) -> dict[str, tuple[tuple[str, ...], np.ndarray, dict[str, str]]]:
+    """``fx`` (currency, date, quantile) spot quantiles, ``fx_spot0`` and
+    ``fx_mean_at_horizon`` (currency)."""
+    g, n_f = len(spec.grid), len(spec.fx_currencies)
+    q = np.zeros((n_f, g, len(QUANTILES)))
+    if n_f:
+        counts = acc.ints["hist_fx"].reshape(n_f, g, int(HIST_FX["bins"]))
+        q = spec.fx_spot0[:, None, None] * np.exp(
+            _hist_quantiles(counts, QUANTILES, HIST_FX) / 100.0
+        )
+        q[:, 0, :] = spec.fx_spot0[:, None]  # the as-of spot is known exactly
+    unit = "foreign currency units per USD"
+    mean_end = spec.fx_spot0 * acc.float_total("fx_end_sum") / acc.n if n_f else np.zeros(0)
+    return {
+        "fx": (
+            ("currency", "date", "quantile"),
+            _fx_rows(spec, q, (g, len(QUANTILES))),
+            {"units": unit, "long_name": "FX spot quantiles (NaN: no fx leg)"},
+        ),
+        "fx_spot0": (
+            ("currency",),
+            _fx_rows(spec, spec.fx_spot0, ()),
+            {"units": unit, "long_name": "FX spot at the as-of (NaN: no fx leg)"},
+        ),
+        "fx_mean_at_horizon": (
+            ("currency",),
+            _fx_rows(spec, mean_end, ()),
+            {"units": unit, "long_name": "mean FX spot on the horizon date (NaN: no fx leg)"},
+        ),
+    }
 
 
 def _breakevens(spec: SimSpec, acc: Accumulator, n: int) -> np.ndarray:

@@ -18,8 +18,9 @@ from typing import Literal
 
 import numpy as np
 
-from simulator.core.strategies import StrategyReturns, strategy_returns
+from simulator.core.strategies import StrategyReturns, strategy_returns, unhedged_returns
 from simulator.engine.kernel import (
+    HIST_FX,
     HIST_RATES,
     HIST_RETURNS,
     RATE_VARS,
@@ -34,6 +35,7 @@ from simulator.engine.shocks import BlockShocks, draw_shocks, zero_shocks
 
 __all__ = [
     "CURRENCY_ORDER",
+    "HIST_FX",
     "HIST_RATES",
     "HIST_RETURNS",
     "RATE_VARS",
@@ -98,6 +100,9 @@ def block_aggregates(
     for i, v in enumerate(RATE_VARS):
         ints[f"hist_{v}"] = agg.hist[i].reshape(-1)
         floats[f"sum_{v}"] = agg.sums[i]
+    if spec.fx_currencies:
+        ints["hist_fx"] = agg.fx_hist.reshape(-1)
+        floats["fx_end_sum"] = np.exp(agg.fx_read[:, :, -1]).sum(axis=0)  # S_T / S_0
     floats["touch_sum"] = agg.touch_sum
     floats["touch_sq"] = agg.touch_sq
     floats["first_touch"] = agg.first_touch
@@ -147,7 +152,46 @@ def strategy_aggregates(
     )
     floats["coupon_sum"] = res.coupon_value.sum(axis=0)
     floats["entry_y_sum"] = np.array([agg.y_read[:, e.entry_read].sum() for e in spec.entries])
+    if spec.fx_currencies:
+        _unhedged_aggregates(spec, agg, res, ints, floats)
     return ints, floats
+
+
+def _unhedged_aggregates(
+    spec: SimSpec,
+    agg: PathAggregates,
+    res: StrategyReturns,
+    ints: dict[str, np.ndarray],
+    floats: dict[str, np.ndarray],
+) -> None:
+    """The fx legs' unhedged returns (F, P, M), reduced as the hedged ones are, and how
+    often unhedged beats hedged."""
+    entry_reads = np.array([e.entry_read for e in spec.entries], dtype=np.int64)
+    h_read = len(spec.read_at) - 1  # the horizon is the last read date
+    unh = np.stack(
+        [
+            unhedged_returns(
+                res.bond,
+                spec.foreign_cash_log[cur][entry_reads],
+                agg.fx_read[:, f, entry_reads],
+                agg.fx_read[:, f, h_read],
+            )
+            for f, cur in enumerate(spec.fx_currencies)
+        ]
+    )
+    hedged = np.stack([res.hedged[cur] for cur in spec.fx_currencies])
+    n_f, _, n_m = unh.shape
+    floats["uret_sum"] = unh.sum(axis=1)
+    floats["uret_sq"] = (unh**2).sum(axis=1)
+    ints["uret_loss"] = (unh < 0).sum(axis=1).astype(np.int64)
+    best = np.argmax(unh, axis=2)
+    ints["uret_best"] = np.stack([np.bincount(best[f], minlength=n_m) for f in range(n_f)]).astype(
+        np.int64
+    )
+    ints["hist_uret"] = hist_by_row(
+        unh.transpose(0, 2, 1).reshape(n_f * n_m, -1), HIST_RETURNS
+    ).reshape(-1)
+    ints["unhedged_beats"] = (unh > hedged).sum(axis=1).astype(np.int64)
 
 
 def _strategy_returns(spec: SimSpec, agg: PathAggregates, kernel: Kernel) -> StrategyReturns:

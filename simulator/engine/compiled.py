@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from simulator.engine.kernel import (
+    HIST_FX,
     HIST_RATES,
     HORIZON_MONTHS,
     TWO_YEAR_MONTHS,
@@ -124,9 +125,67 @@ def _touch_update(
         first_touch[li, month] += after - before
 
 
-# rows of the kernel's per-path state and parameter arrays
+# rows of the kernel's per-path state and parameter arrays (the fx legs' log spots
+# follow the state's rows, from FX0 on)
 USD_LOG, RATE_POST, RATE_EFF, GAP, NEUTRAL, TP_MEAN, GROWTH, X, Y_PREV, Y2_OFF = range(10)
+FX0 = 10
 RHO, SIGMA_PI, INFL_LOAD, SIGMA_M, INFL_LOAD2 = range(5)
+FX_VOL, FX_RHO, FX_COMP = range(3)
+
+
+@njit(**_INLINE)
+def _fx_step(
+    state: np.ndarray,
+    t: int,
+    month: int,
+    root_k: float,
+    root_day: float,
+    h_in: int,
+    rev: np.ndarray,
+    sd: np.ndarray,
+    z: np.ndarray,
+    par: np.ndarray,
+    sigma_n: np.ndarray,
+    level_shocks: np.ndarray,
+    inflation: np.ndarray,
+    fx_par: np.ndarray,
+    fx_step: np.ndarray,
+    fx_shocks: np.ndarray,
+    u: np.ndarray,
+) -> None:
+    """Every fx leg's log spot to date ``t >= 1`` (kernel._fx_step and _y10_shock, the
+    same operations in the same order): u_t per path, then one loop per leg. Separate
+    from the path loop, whose histograms keep it scalar, so these loops vectorise."""
+    walks = level_shocks.shape[0] > 0
+    for i in range(u.size):
+        a = sd[i]
+        num = a * z[i]
+        var = a * a
+        if walks:
+            s = state[GROWTH, i] * rev[i]
+            a_m = par[SIGMA_M, i] * root_k
+            a_n = ((HORIZON_MONTHS - h_in) - s) / HORIZON_MONTHS * (sigma_n[i] * root_k)
+            num = num + a_m * level_shocks[t - 1, 1, i]
+            var = var + a_m * a_m
+            num = num + a_n * level_shocks[t - 1, 0, i]
+            var = var + a_n * a_n
+        if month >= 0:
+            a_pi = par[INFL_LOAD, i] * par[SIGMA_PI, i]
+            num = num + a_pi * inflation[month, i]
+            var = var + a_pi * a_pi
+        den = math.sqrt(var)
+        u[i] = num / den if den > 0.0 else 0.0
+    for f in range(fx_step.shape[0]):
+        spot, step = state[FX0 + f], fx_step[f, t]
+        vol, rho, comp, zf = (
+            fx_par[FX_VOL, f],
+            fx_par[FX_RHO, f],
+            fx_par[FX_COMP, f],
+            fx_shocks[t - 1, f],
+        )
+        for i in range(u.size):
+            eps = rho[i] * u[i] + comp[i] * zf[i]
+            spot[i] = spot[i] + (step + (vol[i] * root_day) * eps)
 
 
 @njit(**_INLINE)
@@ -247,6 +306,12 @@ def _path_pass(  # a kernel's inputs are its signature
     e_read: np.ndarray,
     thin: np.ndarray,
     thin2: np.ndarray,
+    fx_par: np.ndarray,
+    fx_step: np.ndarray,
+    fx_shocks: np.ndarray,
+    fx_hist: np.ndarray,
+    fx_read: np.ndarray,
+    fx_thin: np.ndarray,
 ) -> None:
     """All dates of one block, paths inside; ``sched`` rows are in :data:`SCHEDULE_ROWS`."""
     y0, spread, lo, inv, top, y2_0 = (
@@ -257,6 +322,9 @@ def _path_pass(  # a kernel's inputs are its signature
         consts[4],
         consts[5],
     )
+    fx_lo, fx_inv, fx_top = consts[6], consts[7], consts[8]
+    n_fx = fx_step.shape[0]
+    u_buf = np.zeros(state.shape[1])  # u_t of each path (fx legs only)
     for t in range(sched.shape[1]):
         gcol, rcol, acol, month, h_in = (
             sched[0, t],
@@ -272,7 +340,8 @@ def _path_pass(  # a kernel's inputs are its signature
         rate_moves = t == 0
         for j in range(effective_at.size):
             rate_moves = rate_moves or effective_at[j] == t
-        dty, root_k = sched_f[0, t] / 100.0, sched_f[1, t]
+        dty, root_k, root_day = sched_f[0, t] / 100.0, sched_f[1, t], sched_f[2, t]
+        sigma_n = sigma_n_table[sched[14, t]]
         if t > 0:
             _advance(
                 state,
@@ -289,7 +358,7 @@ def _path_pass(  # a kernel's inputs are its signature
                 inflation,
                 level_shocks,
                 growth_table[gcol],
-                sigma_n_table[sched[14, t]],
+                sigma_n,
             )
         rev, coef, sd = reversion_table[rcol], ar1_coef[acol], ar1_sd[acol]
         rev2 = reversion2_table[r2col]
@@ -353,6 +422,37 @@ def _path_pass(  # a kernel's inputs are its signature
                 thin[t, i] = y
                 thin2[t, i] = y2
             state[Y_PREV, i] = y
+        if n_fx > 0:
+            if t > 0:
+                z = tp_shocks[t - 1]
+                _fx_step(
+                    state,
+                    t,
+                    month,
+                    root_k,
+                    root_day,
+                    h_in,
+                    rev,
+                    sd,
+                    z,
+                    par,
+                    sigma_n,
+                    level_shocks,
+                    inflation,
+                    fx_par,
+                    fx_step,
+                    fx_shocks,
+                    u_buf,
+                )
+            for f in range(n_fx):
+                spot = state[FX0 + f]
+                for i in range(spot.size):
+                    fx_hist[f, t, _bin(100.0 * spot[i], fx_lo, fx_inv, fx_top)] += 1
+                if r >= 0:
+                    for i in range(spot.size):
+                        fx_read[i, f, r] = spot[i]
+                for i in range(fx_thin.shape[2]):
+                    fx_thin[f, t, i] = spot[i]
         if not rate_moves:
             hist[1, t, :] = hist[1, t - 1, :]
             sums[1, t] = sums[1, t - 1]
@@ -408,7 +508,8 @@ def compiled_kernel(inp: KernelInputs) -> PathAggregates:
     """Run the compiled pass on one block's inputs; same contract as the reference."""
     agg = empty_aggregates(inp)
     n = inp.n
-    state = np.zeros((10, n))
+    n_fx = inp.fx_vol.shape[0]
+    state = np.zeros((FX0 + n_fx, n))
     state[RATE_POST] = inp.rate0
     state[RATE_EFF] = inp.rate0
     state[GAP] = inp.gap0
@@ -423,7 +524,7 @@ def compiled_kernel(inp: KernelInputs) -> PathAggregates:
     sched = np.stack([getattr(inp, name) for name in SCHEDULE_ROWS] + extra)
     # sum of E[m] as the reference takes it (numpy's order, so EC agrees bit for bit)
     moves_tot = inp.expected_after.sum(axis=2)
-    sched_f = np.stack([inp.dt_years, inp.root_k])
+    sched_f = np.stack([inp.dt_years, inp.root_k, inp.root_days])
     survive = inp.survive0[:, None] * np.ones((inp.levels.size, n))
     bins = float(HIST_RATES["bins"])
     consts = np.array(
@@ -434,6 +535,9 @@ def compiled_kernel(inp: KernelInputs) -> PathAggregates:
             1.0 / HIST_RATES["width"],
             bins - 1.0,
             inp.y2_0,
+            HIST_FX["lo"],
+            1.0 / HIST_FX["width"],
+            float(HIST_FX["bins"]) - 1.0,
         ]
     )
     _path_pass(
@@ -483,6 +587,12 @@ def compiled_kernel(inp: KernelInputs) -> PathAggregates:
         agg.e_read,
         agg.thin,
         agg.thin2,
+        np.stack([inp.fx_vol, inp.fx_rho, inp.fx_comp]).reshape(3, n_fx, n),
+        inp.fx_step,
+        inp.fx_shocks,
+        agg.fx_hist,
+        agg.fx_read,
+        agg.fx_thin,
     )
     agg.touched_end[:] = 1.0 - survive
     agg.y_end[:] = state[Y_PREV]

@@ -27,6 +27,10 @@ Per date ``t`` and path (docs/model.md for the equations)::
     TP_t = mu + x_t + drift_t + sum of events;   y_t = EC_t + TP_t
     y2_t = EC2_t + (y2_0 - EC2_0)   (EC2: the same average over 24 months; the 2y's
                                       term premium stays at its as-of value)
+    s_t  = s + mu_t + sigma sqrt(k) (rho u_t + sqrt(1 - rho^2) z_t)   (each FX leg: log
+           spot relative to the as-of; u_t = the 10y's Gaussian step standardised:
+           (a . w) / |a|, a = sd_k, sigma_m sqrt(k/21), w_n sigma_n sqrt(k/21),
+           beta B sigma_pi at month ends, w_n = (n_out - S) / 120, w = their shocks)
 """
 
 from __future__ import annotations
@@ -58,6 +62,8 @@ from simulator.engine.shocks import BlockShocks
 HIST_RATES = {"lo": -5.0, "width": 0.005, "bins": 4000}  # -5%..15% at 0.5bp
 HIST_RETURNS = {"lo": -1.0, "width": 1e-4, "bins": 20000}  # -100%..+100% at 1bp
 RATE_VARS = ("y10", "policy_rate", "term_premium", "expectations", "y2")
+# log spot relative to the as-of, 100 x log(S_t / S_0): -50..+50 at 0.02
+HIST_FX = {"lo": -50.0, "width": 0.02, "bins": 5000}
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,13 @@ class KernelInputs:
     rate0: float
     bill_spread: float
     thin: int  # paths whose y10 is kept for plots
+    # FX legs (F of them; F = 0 without an fx block)
+    fx_vol: np.ndarray  # (F, n) daily s.d. of the log spot (fraction, not %)
+    fx_rho: np.ndarray  # (F, n) correlation with the 10y's step
+    fx_comp: np.ndarray  # (F, n) sqrt(1 - rho^2)
+    fx_step: np.ndarray  # (F, G) the view's log drift over step t (0 at t = 0)
+    fx_shocks: np.ndarray  # (G-1, F, n) the legs' own standard normals
+    root_days: np.ndarray  # (G,) sqrt(business days of step t)
 
 
 @dataclass
@@ -156,6 +169,9 @@ class PathAggregates:
     e_read: np.ndarray  # (n, R, J) market's expected cuts
     thin: np.ndarray  # (G, k) y10 of the first k paths
     thin2: np.ndarray  # (G, k) y2 of the same paths
+    fx_hist: np.ndarray  # (F, G, bins) int32 fixed-bin counts of 100 log(S_t / S_0)
+    fx_read: np.ndarray  # (n, F, R) log(S_t / S_0) at the read dates
+    fx_thin: np.ndarray  # (F, G, k) log(S_t / S_0) of the first k paths
 
 
 def _columns(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -417,6 +433,7 @@ def prepare_inputs(spec: SimSpec, shocks: BlockShocks) -> KernelInputs:
     sigma_br, shifted = _bridge(spec, par, kappa)
     sched = _schedule(spec)
     g_count = len(spec.grid)
+    fx_vol, fx_rho = _fx_parameters(spec, par)
     return KernelInputs(
         n=n,
         component=comp.astype(np.int64),
@@ -480,7 +497,22 @@ def prepare_inputs(spec: SimSpec, shocks: BlockShocks) -> KernelInputs:
         rate0=float(spec.rate0_pp),
         bill_spread=float(spec.bill_spread_pp),
         thin=min(spec.thin_paths, n),
+        fx_vol=fx_vol,
+        fx_rho=fx_rho,
+        fx_comp=np.sqrt(1.0 - fx_rho * fx_rho),
+        fx_step=np.diff(spec.fx_drift, axis=1, prepend=0.0),
+        fx_shocks=shocks.fx,
+        root_days=np.sqrt(sched["step_bdays"].astype(np.float64)),
     )
+
+
+def _fx_parameters(spec: SimSpec, par: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Each fx leg's daily log-spot s.d. (a fraction) and correlation per path, (F, n) each."""
+    n = par["inflation_persistence"].size
+    names = [c.lower() for c in spec.fx_currencies]
+    vol = [par[f"{c}_daily_vol_pct"] / 100.0 for c in names]
+    rho = [par[f"{c}_y10_correlation"] for c in names]
+    return np.array(vol).reshape(-1, n), np.array(rho).reshape(-1, n)
 
 
 def hist_by_row(values: np.ndarray, hist: dict[str, float], rows: int = 16) -> np.ndarray:
@@ -524,6 +556,7 @@ class _State:
         self.x = np.empty(n)
         self.y2_offset = np.zeros(n)  # the 2y's term premium, held at its as-of value
         self.survive = inp.survive0[:, None] * np.ones((inp.levels.size, n))
+        self.fx = np.zeros((inp.fx_vol.shape[0], n))  # log(S_t / S_0) per leg
 
 
 def _step_state(inp: KernelInputs, st: _State, t: int) -> None:
@@ -585,9 +618,51 @@ def _touch(
         agg.first_touch[li, inp.month_of[t]] += agg.touch_sum[li, t] - before.sum()
 
 
+def _y10_shock(inp: KernelInputs, st: _State, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """The Gaussian part of the 10y's step to ``t >= 1`` on each path: (a . w, |a|^2).
+
+    The term premium's AR(1) shock, the TP-mean walk, the neutral rate's walk through its
+    weight in EC, w_n = (n_out - S_t) / 120, and the inflation gap's month-end step through
+    beta B(rho). Policy moves, the policy news and events are jumps, left out: u_t is the
+    10y's diffusion, standardised.
+    """
+    a = inp.ar1_sd[inp.ar1_col[t]]
+    num = a * inp.term_premium[t - 1]
+    var = a * a
+    if inp.levels_shocks.shape[0]:
+        root_k = inp.root_k[t]
+        a_m = inp.sigma_m * root_k
+        s = st.growth * inp.reversion_table[inp.reversion_col[t]]
+        a_n = (
+            ((HORIZON_MONTHS - inp.h_in[t]) - s)
+            / HORIZON_MONTHS
+            * (inp.sigma_n[inp.sigma_n_col[t]] * root_k)
+        )
+        num = num + a_m * inp.levels_shocks[t - 1, 1]
+        var = var + a_m * a_m
+        num = num + a_n * inp.levels_shocks[t - 1, 0]
+        var = var + a_n * a_n
+    if inp.month_step[t] >= 0:
+        a_pi = inp.infl_load * inp.sigma_pi
+        num = num + a_pi * inp.inflation[inp.month_step[t]]
+        var = var + a_pi * a_pi
+    return num, var
+
+
+def _fx_step(inp: KernelInputs, st: _State, t: int) -> None:
+    """Every fx leg's log spot to ``t >= 1``: drift plus the correlated shock."""
+    num, var = _y10_shock(inp, st, t)
+    den = np.sqrt(var)
+    u = np.where(den > 0.0, num / np.where(den > 0.0, den, 1.0), 0.0)
+    for f in range(st.fx.shape[0]):
+        eps = inp.fx_rho[f] * u + inp.fx_comp[f] * inp.fx_shocks[t - 1, f]
+        st.fx[f] = st.fx[f] + (inp.fx_step[f, t] + (inp.fx_vol[f] * inp.root_days[t]) * eps)
+
+
 def empty_aggregates(inp: KernelInputs) -> PathAggregates:
     g_count, n_lv, n, r = inp.dt_years.size, inp.levels.size, inp.n, inp.n_read
     n_meet = inp.cuts.shape[1]
+    n_fx = inp.fx_vol.shape[0]
     return PathAggregates(
         hist=np.zeros((len(RATE_VARS), g_count, int(HIST_RATES["bins"])), dtype=np.int32),
         sums=np.zeros((len(RATE_VARS), g_count)),
@@ -602,6 +677,9 @@ def empty_aggregates(inp: KernelInputs) -> PathAggregates:
         e_read=np.empty((n, r, n_meet)),
         thin=np.empty((g_count, inp.thin)),
         thin2=np.empty((g_count, inp.thin)),
+        fx_hist=np.zeros((n_fx, g_count, int(HIST_FX["bins"])), dtype=np.int32),
+        fx_read=np.empty((n, n_fx, r)),
+        fx_thin=np.empty((n_fx, g_count, inp.thin)),
     )
 
 
@@ -630,9 +708,13 @@ def reference_kernel(inp: KernelInputs) -> PathAggregates:
     st = _State(inp)
     agg = empty_aggregates(inp)
     paths = np.empty((len(RATE_VARS), g_count, inp.n))  # y10, policy, TP, EC, y2
+    fx_paths = np.zeros((st.fx.shape[0], g_count, inp.n))
     for t in range(g_count):
         if t > 0:
             _step_state(inp, st, t)
+            if st.fx.shape[0]:
+                _fx_step(inp, st, t)
+                fx_paths[:, t] = st.fx
         ec = _expectations(inp, st, t, HORIZON_MONTHS)
         tp = _term_premium(inp, st, t, ec)
         y = ec + tp
@@ -648,6 +730,7 @@ def reference_kernel(inp: KernelInputs) -> PathAggregates:
             agg.log_read[:, r] = st.usd_log
             agg.rpost_read[:, r] = st.rate_post
             agg.e_read[:, r, :] = st.exp_cuts
+            agg.fx_read[:, :, r] = st.fx.T
     for v in range(len(RATE_VARS)):
         agg.hist[v] = hist_by_row(paths[v], HIST_RATES)
         agg.sums[v] = paths[v].sum(axis=1)
@@ -655,4 +738,7 @@ def reference_kernel(inp: KernelInputs) -> PathAggregates:
     agg.y_end[:] = paths[0, -1]
     agg.thin[:] = paths[0, :, : inp.thin]
     agg.thin2[:] = paths[4, :, : inp.thin]
+    for f in range(fx_paths.shape[0]):
+        agg.fx_hist[f] = hist_by_row(100.0 * fx_paths[f], HIST_FX)
+    agg.fx_thin[:] = fx_paths[:, :, : inp.thin]
     return agg

@@ -8,6 +8,7 @@ drift inputs. Nothing here is random.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ from simulator.config.schema import (
     MONTHS,
     CutView,
     Event,
+    FxSeasonal,
     MixtureComponent,
     Scenario,
 )
@@ -26,7 +28,7 @@ from simulator.core import policy
 from simulator.core.bonds import holding_coupon_dates
 from simulator.core.expectations import TWO_YEAR_MONTHS, meeting_counts, months_inside
 from simulator.core.strategies import EntrySchedule
-from simulator.core.term_premium import seasonal_drift
+from simulator.core.term_premium import seasonal_drift, spread_monthly_drift
 from simulator.data.calendar import business_days, fomc_decisions, next_business_day
 from simulator.model.draws import ParameterDraws
 
@@ -35,6 +37,8 @@ DAYS_PER_YEAR = 365.25
 # Component streams of a block (docs/engine.md), plus the parameter-draw index.
 STREAM_POLICY, STREAM_INFLATION, STREAM_TP, STREAM_EVENTS, STREAM_MIXTURE, STREAM_PARAMS = range(6)
 STREAM_LEVELS = 6  # random walks of the neutral rate and the term-premium mean
+STREAM_FX = 7  # the FX legs' own shocks (drawn only when the scenario has an fx block)
+FX_ORDER = CURRENCIES  # fx legs are simulated in this order (a subset of it)
 
 
 class SetupError(ValueError):
@@ -116,6 +120,11 @@ class SimSpec:
     meeting_counts2: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
     months_inside2: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     y2_0_pp: float | None = None
+    # FX legs (scenario ``fx:``), in FX_ORDER: currency names, as-of spots (foreign units
+    # per USD) and the view's cumulative log drift at grid dates, (F, G), 0 at the as-of
+    fx_currencies: tuple[str, ...] = ()
+    fx_spot0: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    fx_drift: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     hist_dates: np.ndarray = field(default_factory=lambda: np.array([], dtype="datetime64[D]"))
     hist_y10: np.ndarray = field(default_factory=lambda: np.array([], dtype=float))
     thin_paths: int = 200
@@ -178,6 +187,7 @@ def build_spec(
     seed: int | None = None,
     grid: str | None = None,
     kernel: str = "compiled",
+    fx_seasonal: Mapping[Any, FxSeasonal] | None = None,
 ) -> SimSpec:
     """Build the simulation spec of a scenario.
 
@@ -190,6 +200,8 @@ def build_spec(
     paths, seed, grid : optional overrides of the scenario's ``simulation`` block.
     kernel : "compiled" (numba, default) or "numpy" (the reference); same results to
         rounding (:mod:`simulator.engine.compiled`).
+    fx_seasonal : the priors file's measured seasonal FX tables (``fx_seasonal``), read
+        by an fx leg with ``seasonal_from_history: true``.
 
     Raises
     ------
@@ -406,6 +418,7 @@ def build_spec(
         [months_inside(float(x), TWO_YEAR_MONTHS) for x in years_to_end], dtype=np.int64
     )
     y2_snap = sc.snapshot.y2_pp
+    fx_names, fx_spot0, fx_drift = _fx_legs(loaded, full, month_bdays, fx_seasonal or {})
     return SimSpec(
         name=sc.name,
         as_of=as_of,
@@ -453,7 +466,48 @@ def build_spec(
         meeting_counts2=m_counts2,
         months_inside2=m_inside2,
         y2_0_pp=None if y2_snap is None else float(y2_snap.value),
+        fx_currencies=fx_names,
+        fx_spot0=fx_spot0,
+        fx_drift=fx_drift[:, grid_bday],
     )
+
+
+def _fx_legs(
+    loaded: Loaded[Scenario],
+    full: np.ndarray,
+    month_bdays: np.ndarray,
+    seasonal: Mapping[Any, FxSeasonal],
+) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """The fx legs in FX_ORDER: names, as-of spots, cumulative log drift on business days.
+
+    The view's drift (100 x log change per month) is spread evenly over each month's
+    business days (:func:`simulator.core.term_premium.spread_monthly_drift`), so a whole
+    month accrues exactly its drift and the as-of month only its remaining share.
+    """
+    fx = loaded.config.fx
+    names = tuple(c for c in FX_ORDER if c in fx)
+    months = [str(m) for m in full.astype("datetime64[M]")]
+    calendar = full.astype("datetime64[M]").astype(np.int64) % 12
+    rows = []
+    for cur in names:
+        view = fx[cur].view
+        drift = view.drift_pct_per_month
+        if view.seasonal_from_history:
+            if cur not in seasonal:
+                raise loaded.error(
+                    ("fx", cur, "view", "seasonal_from_history"),
+                    f"the priors file has no fx_seasonal.{cur} table (the measured mean change "
+                    "by calendar month); add one, or give drift_pct_per_month",
+                )
+            table = seasonal[cur].mean_pct
+            per_day = np.array([table.get(m, 0.0) for m in MONTHS])[calendar]  # type: ignore[call-overload]
+        elif isinstance(drift, dict):
+            per_day = np.array([drift.get(m, 0.0) for m in months])
+        else:
+            per_day = np.full(len(full), float(drift))
+        rows.append(spread_monthly_drift(per_day, month_bdays))
+    spot0 = np.array([fx[c].spot.value for c in names], dtype=np.float64)
+    return names, spot0, np.array(rows, dtype=np.float64).reshape(len(names), len(full))
 
 
 def _union_view(views: list[policy.CutBeliefs]) -> policy.CutBeliefs:

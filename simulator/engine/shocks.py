@@ -15,6 +15,7 @@ import numpy as np
 
 from simulator.engine.setup import (
     STREAM_EVENTS,
+    STREAM_FX,
     STREAM_INFLATION,
     STREAM_LEVELS,
     STREAM_MIXTURE,
@@ -41,6 +42,9 @@ class BlockShocks:
         ``None`` when no drawn parameter lets them move (then they are not drawn, so a
         model without walks keeps the random stream it always had).
     events : (E_max, 2, n) uniforms per event slot: occurrence and onset.
+    fx : (G-1, F, n) standard normals, the FX legs' own shocks (F = the scenario's fx
+        legs); drawn from their own stream only when F > 0, so adding an fx block leaves
+        every other number of a seed unchanged.
     """
 
     mixture_u: np.ndarray
@@ -51,6 +55,7 @@ class BlockShocks:
     term_premium: np.ndarray
     levels: np.ndarray | None
     events: np.ndarray
+    fx: np.ndarray
 
     @property
     def n(self) -> int:
@@ -92,6 +97,12 @@ def draw_shocks(spec: SimSpec, block: int) -> BlockShocks:
     )
     n_ev = max((len(c.events) for c in spec.components), default=0)
     events = _rng(spec, block, STREAM_EVENTS).random((n_ev, 2, n))
+    n_fx = len(spec.fx_currencies)
+    fx = (
+        _rng(spec, block, STREAM_FX).standard_normal((g_count - 1, n_fx, n))
+        if n_fx
+        else np.zeros((g_count - 1, 0, n))
+    )
     return BlockShocks(
         mixture_u=mixture_u,
         draw_index=draw_index,
@@ -101,6 +112,7 @@ def draw_shocks(spec: SimSpec, block: int) -> BlockShocks:
         term_premium=term_premium,
         levels=levels,
         events=events,
+        fx=fx,
     )
 
 
@@ -123,4 +135,5 @@ def zero_shocks(spec: SimSpec, n: int, *, draw_index: int = 0) -> BlockShocks:
         term_premium=np.zeros((g_count - 1, n)),
         levels=np.zeros((g_count - 1, 2, n)) if walks_move(spec, idx) else None,
         events=np.ones((n_ev, 2, n)) - 1e-12,
+        fx=np.zeros((g_count - 1, len(spec.fx_currencies), n)),
     )

@@ -73,6 +73,8 @@ def to_unconstrained(name: str, x: np.ndarray) -> np.ndarray:
         return np.asarray(special.logit(x))
     if domain in ("positive", "nonnegative"):
         return np.log(x)
+    if domain == "correlation":
+        return np.arctanh(x)
     return np.asarray(x, dtype=float)
 
 
@@ -83,6 +85,8 @@ def from_unconstrained(name: str, z: np.ndarray) -> np.ndarray:
         return np.asarray(special.expit(z))
     if domain in ("positive", "nonnegative"):
         return np.exp(z)
+    if domain == "correlation":
+        return np.tanh(z)
     return np.asarray(z, dtype=float)
 
 
@@ -149,8 +153,8 @@ def draw_engine_only(
     >>> import numpy as np
     >>> from simulator.config import load_priors
     >>> pf = load_priors("priors/default.yaml").config
-    >>> sorted(draw_engine_only(pf, 3, rng=np.random.default_rng(0)))
-    ['neutral_rate_news_loading']
+    >>> sorted(draw_engine_only(pf, 3, rng=np.random.default_rng(0)))[:2]
+    ['cny_daily_vol_pct', 'cny_y10_correlation']
     """
     return {name: _draw_one(prior, n, rng) for name, prior in priors.parameters.engine_only_items()}
 

@@ -29,6 +29,7 @@ from simulator.report.style import (
     memo_style,
     percent_axis,
 )
+from simulator.report.summary import hedged_entry_returns
 from simulator.report.summary_page import CURRENCY_NOTE
 
 __all__ = ["compare_figures", "compare_table", "compare_table_md"]
@@ -203,7 +204,7 @@ def _entry(datasets: Sequence[xr.Dataset], labels: Sequence[str]) -> Figure:
     focus = "CNY" if "CNY" in curs else curs[0]
     bests = []
     for d in datasets:
-        m = d["entry_return"].sel(currency=focus, stat="mean").values
+        m = hedged_entry_returns(d).sel(currency=focus, stat="mean").values
         bests.append(fmt_month(str(d["entry_month"].values[int(np.nanargmax(m))]), year=False))
     title = f"Best {focus} entry month by expected return: " + ", ".join(
         f"{lab} {b}" for lab, b in zip(labels, bests, strict=True)
@@ -231,7 +232,7 @@ def _entry(datasets: Sequence[xr.Dataset], labels: Sequence[str]) -> Figure:
         a.axhline(0, color=GREY, lw=0.7, zorder=1)
         for i, (d, lab) in enumerate(zip(datasets, labels, strict=True)):
             c = SCENARIO_COLORS[i % len(SCENARIO_COLORS)]
-            er = d["entry_return"].sel(currency=cur, entry_month=months)
+            er = hedged_entry_returns(d).sel(currency=cur, entry_month=months)
             xi = x + (i - (len(datasets) - 1) / 2) * w
             a.vlines(
                 xi,

@@ -45,6 +45,7 @@ from simulator.report.style import (
     source_line,
     subtitle_for,
 )
+from simulator.report.summary import hedged_entry_returns
 
 __all__ = [
     "FIGURES",
@@ -445,7 +446,7 @@ def _entry_panel(
     annotate: bool = True,
     label: str | None = None,
 ) -> None:
-    er = ds["entry_return"].sel(currency=cur)
+    er = hedged_entry_returns(ds).sel(currency=cur)
     x = np.arange(ds.sizes["entry_month"]) + offset
     s = {k: er.sel(stat=k).values for k in ("mean", "q05", "q25", "q75", "q95", "p_best")}
     c = color or CURRENCY_COLORS.get(cur, FAN_COLOR)
@@ -486,7 +487,7 @@ def entry_returns(
         curs = [str(c) for c in (currencies or ds["currency"].values)]
         best: dict[str, str] = {}
         for cur in curs:
-            m = ds["entry_return"].sel(currency=cur, stat="mean").values
+            m = hedged_entry_returns(ds).sel(currency=cur, stat="mean").values
             if np.isfinite(m).any():
                 best[cur] = fmt_month(str(ds["entry_month"].values[int(np.nanargmax(m))]))
         if best and len(set(best.values())) == 1:
@@ -527,7 +528,7 @@ def entry_returns(
             for a in flat[n:]:
                 a.set_visible(False)
             # Headroom above the 95% bars for the best-month note (top right).
-            er = ds["entry_return"].sel(currency=curs)
+            er = hedged_entry_returns(ds).sel(currency=curs)
             lo = float(er.sel(stat="q05").min())
             hi = float(er.sel(stat="q95").max())
             span = hi - lo if hi > lo else 0.01
@@ -549,7 +550,7 @@ def entry_returns(
             for i, cur in enumerate(curs):
                 _entry_panel(a, ds, cur, offset=(i - (n - 1) / 2) * w, annotate=False)
             a.set_xticks(np.arange(len(months)), ticks)
-            er = ds["entry_return"].sel(currency=curs)
+            er = hedged_entry_returns(ds).sel(currency=curs)
             lo, hi = float(er.sel(stat="q05").min()), float(er.sel(stat="q95").max())
             span = hi - lo if hi > lo else 0.01
             a.set_ylim(lo - 0.05 * span, hi + 0.2 * span)  # room for the key above the bars

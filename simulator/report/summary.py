@@ -79,30 +79,9 @@ def build_summary(
     entry: dict[str, Any] = {}
     best: dict[str, Any] = {}
     if "entry_return" in ds:
-        er = ds.entry_return
+        er = hedged_entry_returns(ds)
         for cur in ds.currency.values:
-            entry[str(cur)] = {
-                str(m): {
-                    str(s): float(er.sel(currency=cur, entry_month=m, stat=s))
-                    for s in ds.stat.values
-                }
-                for m in ds.entry_month.values
-            }
-            means = er.sel(currency=cur, stat="mean").values
-            j = int(np.nanargmax(means))
-            month = str(ds.entry_month.values[j])
-            best[str(cur)] = {
-                "month": month,
-                "mean": float(means[j]),
-                "mean_se": entry[str(cur)][month]["mean_se"],
-                "p_best": entry[str(cur)][month]["p_best"],
-                "p_loss": entry[str(cur)][month]["p_loss"],
-                "most_often_best": str(
-                    ds.entry_month.values[
-                        int(np.nanargmax(er.sel(currency=cur, stat="p_best").values))
-                    ]
-                ),
-            }
+            entry[str(cur)], best[str(cur)] = _entry_answers(er.sel(currency=cur))
     summary = {
         "scenario": a["scenario"],
         "description": a.get("description", ""),
@@ -122,12 +101,71 @@ def build_summary(
         },
         "entry_months": entry,
         "best_entry": best,
+        **_fx_answers(ds),
         "diagnostics": diagnostics,
         "assumptions": assumptions,
         "warnings": warnings,
         "provenance": provenance,
     }
     return round_sig(summary)
+
+
+def hedged_entry_returns(ds: xr.Dataset) -> xr.DataArray:
+    """``entry_return`` of the FX-hedged strategies (currency, entry_month, stat).
+
+    Results written before the unhedged leg have no ``hedge`` dimension and are taken as
+    they are.
+    """
+    er = ds["entry_return"]
+    return er.sel(hedge="hedged", drop=True) if "hedge" in er.dims else er
+
+
+def _entry_answers(er: xr.DataArray) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One currency's stats by entry month, and its best entry month (entry_month, stat)."""
+    months = [str(m) for m in er.entry_month.values]
+    by_month = {
+        m: {str(s): float(er.sel(entry_month=m, stat=s)) for s in er.stat.values} for m in months
+    }
+    means = er.sel(stat="mean").values
+    month = months[int(np.nanargmax(means))]
+    best = {
+        "month": month,
+        "mean": by_month[month]["mean"],
+        "mean_se": by_month[month]["mean_se"],
+        "p_best": by_month[month]["p_best"],
+        "p_loss": by_month[month]["p_loss"],
+        "most_often_best": months[int(np.nanargmax(er.sel(stat="p_best").values))],
+    }
+    return by_month, best
+
+
+def _fx_answers(ds: xr.Dataset) -> dict[str, Any]:
+    """The unhedged answers of the currencies with an fx leg (``fx_spot0`` not NaN)."""
+    if "fx_spot0" not in ds or "entry_return" not in ds:
+        return {}
+    legs = [str(c) for c in ds.currency.values if np.isfinite(ds.fx_spot0.sel(currency=c))]
+    out: dict[str, dict[str, Any]] = {
+        "entry_months_unhedged": {},
+        "best_entry_unhedged": {},
+        "p_unhedged_beats_hedged": {},
+        "fx_at_horizon": {},
+    }
+    for cur in legs:
+        er = ds.entry_return.sel(currency=cur, hedge="unhedged", drop=True)
+        months, best = _entry_answers(er)
+        out["entry_months_unhedged"][cur] = months
+        out["best_entry_unhedged"][cur] = best
+        beats = ds.p_unhedged_beats_hedged.sel(currency=cur)
+        out["p_unhedged_beats_hedged"][cur] = {
+            str(m): float(v) for m, v in zip(beats.entry_month.values, beats.values, strict=True)
+        }
+        fx_h = ds.fx.sel(currency=cur).isel(date=-1)
+        out["fx_at_horizon"][cur] = {
+            f"{float(q):g}": float(fx_h.sel(quantile=q)) for q in ds["quantile"].values
+        }
+        if "fx_mean_at_horizon" in ds:
+            out["fx_at_horizon"][cur]["mean"] = float(ds.fx_mean_at_horizon.sel(currency=cur))
+    return out if legs else {}
 
 
 def summary_json_text(summary: dict[str, Any]) -> str:

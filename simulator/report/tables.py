@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from simulator.report.summary import hedged_entry_returns
+
 __all__ = ["TABLES", "write_tables"]
 
 #: File names written by :func:`write_tables`.
@@ -30,7 +32,7 @@ def _iso(values: np.ndarray) -> list[str]:
 
 def _entry_returns(ds: xr.Dataset) -> pd.DataFrame:
     """Long: currency, entry_month, stat, value."""
-    da = ds["entry_return"].transpose("currency", "entry_month", "stat")
+    da = hedged_entry_returns(ds).transpose("currency", "entry_month", "stat")
     idx = pd.MultiIndex.from_product(
         [[str(v) for v in da[d].values] for d in da.dims], names=list(da.dims)
     )
