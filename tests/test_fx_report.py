@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fx_fixtures import make_fx_results, make_fx_summary
 from report_fixtures import make_results, make_summary
 
+from simulator.report import compare, figures
 from simulator.report.fx_compare import compare_fx_figures, compare_fx_rows
 from simulator.report.fx_figures import (
     fx_currencies,
@@ -34,6 +35,7 @@ from simulator.report.fx_summary import HEDGE_HEADER, hedge_answers
 from simulator.report.style import GID_TITLE, memo_style
 from simulator.report.summary_html import render_summary_html
 from simulator.report.summary_md import render_summary_md
+from simulator.report.summary_page import FIGURE_CAPTIONS, summary_figures
 
 N_SIM = 500  # fixture paths: enough for ordered quantiles, fast to build
 
@@ -297,3 +299,47 @@ def test_compare_fx_rows_by_hand() -> None:
         {"metric": "Median USD/CNY at horizon", "kind": "spot", "view": 6.81, "plain": None},
     ]
     assert compare_fx_rows([{"best_entry": {}}], ["plain"]) == []
+
+
+# --------------------------------------------------------------------------- wiring
+
+
+def test_all_and_write_figures_add_the_fx_figures(
+    cny: xr.Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # only the FX figures: the others are covered by test_report.py
+    monkeypatch.setattr(figures, "FIGURES", {})
+    assert set(figures.all_figures(cny)) == {"fx_fan", "hedge_choice"}
+    assert figures.all_figures(make_results(n_sim=N_SIM)) == {}
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(figures, "save_figures", lambda b, *a, **k: seen.update(b) or [])
+    figures.write_figures(cny, "unused")
+    assert list(seen) == ["fx_fan", "hedge_choice"]
+
+
+def test_compare_figures_and_table_add_the_fx_overlays(
+    cny: xr.Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(compare, "_entry", lambda d, lab: Figure())  # reads entry_return
+    figs = compare.compare_figures([cny, make_results(n_sim=N_SIM)], ["view", "plain"])
+    assert set(figs) == {"fan_chart", "touch_curve", "entry_returns", "fx_fan", "hedge_choice"}
+    a = _summary_by_hand(hedged_mean=0.03, unhedged_mean=0.01)
+    a["fx_at_horizon"] = {"CNY": {"0.5": 6.8123}}
+    md = compare.compare_table_md([a, {"best_entry": {}}], ["view", "plain"])
+    assert "| Best unhedged entry month, CNY | Feb 2026 | n/a |" in md
+    assert "| Expected unhedged return at best, CNY | +1.00% | n/a |" in md
+    assert "| P(unhedged beats hedged) in that month, CNY | 40.0% | n/a |" in md
+    assert "| Median USD/CNY at horizon | 6.812 | n/a |" in md
+
+
+def test_summary_page_lists_the_fx_figures_only_with_fx(cny: xr.Dataset) -> None:
+    summary = make_fx_summary(cny)
+    names = summary_figures(summary)
+    assert names.index("fx_fan") == names.index("entry_returns") + 1
+    assert "hedge_choice" in names
+    plain = make_summary(cny.sel(hedge="hedged"))  # the same run's summary without FX keys
+    assert not {"fx_fan", "hedge_choice"} & set(summary_figures(plain))
+    md = render_summary_md(summary, cny, ["figures/fx_fan.png"])
+    assert f"![{FIGURE_CAPTIONS['fx_fan']}](figures/fx_fan.png)" in md
+    html = render_summary_html(summary, cny, [])
+    assert "hedge_choice (Hedged vs unhedged return by entry month" in html  # not drawn

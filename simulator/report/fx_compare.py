@@ -38,8 +38,15 @@ def _fx_currencies(datasets: Sequence[xr.Dataset]) -> list[str]:
     return [str(c) for c in datasets[0]["currency"].values if str(c) in have]
 
 
+def _fx(d: xr.Dataset, cur: str) -> xr.DataArray:
+    """The run's spot quantiles (date, quantile) for ``cur``; NaN if it has no such block."""
+    if cur in fx_currencies(d):
+        return d["fx"].sel(currency=cur, drop=True)
+    return xr.full_like(d["y10"], np.nan)
+
+
 def _median_at_horizon(d: xr.Dataset, cur: str) -> float:
-    return float(d["fx"].sel(currency=cur, quantile=0.5).isel(date=-1))
+    return float(_fx(d, cur).sel(quantile=0.5).isel(date=-1))
 
 
 def _fans(datasets: Sequence[xr.Dataset], labels: Sequence[str], curs: list[str]) -> Figure:
@@ -54,11 +61,11 @@ def _fans(datasets: Sequence[xr.Dataset], labels: Sequence[str], curs: list[str]
         kw["height"] = 1.6 + 1.9 * n
     fig, axes = _scaffold(datasets, labels, title, "Lines: median; bands: 25-75% of paths.", **kw)
     dates0 = pd.DatetimeIndex(datasets[0]["date"].values)
+    spot0 = [d["fx_spot0"] for d in datasets if "fx_spot0" in d]
     for a, cur in zip(axes[:, 0], curs, strict=True):
         var = f"fx_{cur}"
-        _overlay(a, [d.assign({var: d["fx"].sel(currency=cur)}) for d in datasets], labels, var)
-        spot0 = [float(d["fx_spot0"].sel(currency=cur)) for d in datasets if "fx_spot0" in d]
-        s0 = next((s for s in spot0 if np.isfinite(s)), np.nan)
+        _overlay(a, [d.assign({var: _fx(d, cur)}) for d in datasets], labels, var)
+        s0 = float(np.nanmax([float(s.sel(currency=cur)) for s in spot0]))  # one run's at least
         a.plot([dates0[0]], [s0], "o", color="#000000", ms=5, zorder=6, label="as-of spot")
         a.set_xlim(dates0[0], dates0[-1])
         a.set_ylabel(f"{cur} per USD")
