@@ -63,6 +63,9 @@ docs-figures: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/macrosim market scenarios/fed-funds-futures-2026-01-20.csv --as-of 2026-01-20 \
 		--scenario scenarios/baseline.yaml --spread-bp 1.5 --figure build/docs-run/fedwatch > /dev/null
 	cp build/docs-run/fedwatch.png docs/figures/
+	MPLBACKEND=Agg $(BIN)/python -m simulator.report.fx_season --data "$(DATA)" \
+		--figure build/docs-run/fx_seasonality --doc docs/fx.md
+	cp build/docs-run/fx_seasonality.png docs/figures/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

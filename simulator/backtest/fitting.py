@@ -30,22 +30,15 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from simulator.backtest.forecast import FilterInput, loglik_batch
 from simulator.config.schema import (
     PARAMETERS,
-    Beta,
     Fixed,
-    Gamma,
-    HalfNormal,
-    LogNormal,
-    Normal,
     PriorsFile,
-    StudentT,
-    TruncatedNormal,
-    Uniform,
 )
+from simulator.model.density import OUTSIDE, prior_logpdf
 from simulator.model.draws import ParameterDraws, draw_engine_only, from_unconstrained
 
 __all__ = [
@@ -59,7 +52,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_OUTSIDE = -1e10  # log density outside a prior's support: finite so L-BFGS can back off
 _STEP = 1e-4  # finite-difference step on the unconstrained scale
 
 
@@ -74,32 +66,6 @@ class LaplaceFit:
     z_cov: np.ndarray
     log_posterior: float
     converged: bool
-
-
-def _logpdf(prior: object, x: np.ndarray) -> np.ndarray:
-    """Log prior density of one parameter at the points x (vectorised)."""
-    if isinstance(prior, Normal):
-        out = stats.norm.logpdf(x, prior.mu, prior.sigma)
-    elif isinstance(prior, TruncatedNormal):
-        lo, hi = prior.support()
-        a, b = (lo - prior.mu) / prior.sigma, (hi - prior.mu) / prior.sigma
-        out = stats.truncnorm.logpdf(x, a, b, loc=prior.mu, scale=prior.sigma)
-    elif isinstance(prior, LogNormal):
-        out = stats.lognorm.logpdf(x, prior.sigma, scale=math.exp(prior.mu))
-    elif isinstance(prior, Beta):
-        out = stats.beta.logpdf(x, prior.alpha, prior.beta)
-    elif isinstance(prior, Gamma):
-        out = stats.gamma.logpdf(x, prior.alpha, scale=1.0 / prior.beta)
-    elif isinstance(prior, HalfNormal):
-        out = stats.halfnorm.logpdf(x, scale=prior.sigma)
-    elif isinstance(prior, Uniform):
-        out = stats.uniform.logpdf(x, prior.lower, prior.upper - prior.lower)
-    elif isinstance(prior, StudentT):
-        out = stats.t.logpdf(x, prior.nu, prior.mu, prior.sigma)
-    else:
-        raise TypeError(f"unsupported prior {type(prior).__name__}")
-    out = np.asarray(out, dtype=np.float64)
-    return np.where(np.isfinite(out), out, _OUTSIDE)
 
 
 def _log_jacobian(name: str, z: np.ndarray) -> np.ndarray:
@@ -149,7 +115,8 @@ def _prior_terms(
     lp = np.zeros(np.broadcast_shapes(*(np.shape(v) for v in values.values())))
     prior_of = dict(priors.parameters.fitted_items())
     for j, name in enumerate(free_parameters(priors)):
-        lp += _logpdf(prior_of[name], values[name]) + (log_jacobian[j] if log_jacobian else 0.0)
+        jacobian = log_jacobian[j] if log_jacobian else 0.0
+        lp += prior_logpdf(prior_of[name], values[name]) + jacobian
     return lp
 
 
@@ -215,7 +182,7 @@ def log_posterior_unconstrained(
     params = {n: from_unconstrained(n, zb[:, j]) for j, n in enumerate(free)}
     jac = [_log_jacobian(n, zb[:, j]) for j, n in enumerate(free)]
     out = _posterior(priors, data, _with_fixed(priors, params), jac, use_acm)
-    return np.where(np.isfinite(out), out, _OUTSIDE)
+    return np.where(np.isfinite(out), out, OUTSIDE)
 
 
 def laplace_fit(

@@ -42,7 +42,7 @@ class SeriesSpec:
     value_column : str
         Header of the value column.
     unit : str
-        Unit of the values (``percent``, ``index``, ``flag``).
+        Unit of the values (``percent``, ``index``, ``flag``, ``CNY per USD``).
     frequency : {"daily", "monthly", "event"}
         Sampling frequency of the rows.
     publication_lag_days : int
@@ -115,6 +115,9 @@ def _fred(
 # - The target range is announced before it takes effect, so it is known on its own day.
 # - Core PCE (BEA Personal Income and Outlays) comes out about four weeks after the
 #   month ends; 30 days is a slightly conservative round number.
+# - The H.10 exchange rates come out weekly, on Mondays, for the week before: seven days
+#   bounds the wait for a daily rate. The G.5 monthly averages follow in the first
+#   business days of the next month (three days).
 # - The NY Fed posts the ACM estimates for a month in the first days of the next one.
 _SPECS: tuple[SeriesSpec, ...] = (
     _fred(
@@ -186,6 +189,28 @@ _SPECS: tuple[SeriesSpec, ...] = (
         "monthly",
         30,
         "Core PCE price index, seasonally adjusted (BEA), dated at the month start",
+        stamp="period_start",
+    ),
+    _fred(
+        "usdcny_daily",
+        "usdcny_daily.csv",
+        "DATE",
+        "DEXCHUS",
+        "CNY per USD",
+        "daily",
+        7,
+        "USD/CNY noon buying rate in New York, CNY per USD (H.10)",
+    ),
+    _fred(
+        "usdcny_monthly",
+        "usdcny_monthly.csv",
+        "Date",
+        "EXCHUS",
+        "CNY per USD",
+        "monthly",
+        3,
+        "USD/CNY monthly average of the H.10 rates, CNY per USD (G.5), dated at the month start",
+        value_column="CNY_per_USD",
         stamp="period_start",
     ),
     SeriesSpec(
