@@ -21,6 +21,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from simulator.data.fx import lunar_new_year_dates
 from simulator.report.figures import FAN_COLOR, _as_of_marker, _dates, _entry_panel, _start
 from simulator.report.style import (
     GREY,
@@ -35,7 +36,6 @@ from simulator.report.style import (
 
 __all__ = [
     "FX_FIGURE_CAPTIONS",
-    "LUNAR_NEW_YEAR",
     "fx_currencies",
     "fx_fan",
     "fx_figure_builders",
@@ -47,9 +47,6 @@ FX_FIGURE_CAPTIONS: dict[str, str] = {
     "fx_fan": "FX spot fan (foreign units per USD): as-of spot, the view's median, 50/80/90% bands",
     "hedge_choice": "Hedged vs unhedged return by entry month, and P(unhedged beats hedged)",
 }
-#: Lunar New Year (Spring Festival) dates marked on the CNY fan when inside the window
-#: (public Chinese calendar; the festival is the first day of the first lunar month).
-LUNAR_NEW_YEAR = ("2025-01-29", "2026-02-17", "2027-02-06", "2028-01-26")
 CURRENCY_NAMES = {"CNY": "yuan", "EUR": "euro", "JPY": "yen"}
 HEDGE_COLORS = {"hedged": PALETTE["blue"], "unhedged": PALETTE["vermillion"]}
 #: (low, high, alpha, label): the 90%, 80% and 50% bands, the widest drawn first.
@@ -98,7 +95,7 @@ def _panel_title(ds: xr.Dataset, cur: str) -> str:
 
 def _festival(a: Axes, dates: pd.DatetimeIndex) -> None:
     """The Lunar New Year as a dashed line labelled at the top, where inside the window."""
-    for day in pd.DatetimeIndex(LUNAR_NEW_YEAR):
+    for day in lunar_new_year_dates():
         if not dates[0] <= day <= dates[-1]:
             continue
         a.axvline(day, color=PALETTE["orange"], lw=1.1, ls=(0, (4, 2)), zorder=2)
