@@ -32,7 +32,7 @@ from simulator.report.fx_figures import (
     hedge_choice,
 )
 from simulator.report.fx_summary import HEDGE_HEADER, hedge_answers
-from simulator.report.style import GID_TITLE, memo_style
+from simulator.report.style import GID_TITLE, fmt_spot, memo_style
 from simulator.report.summary_html import render_summary_html
 from simulator.report.summary_md import render_summary_md
 from simulator.report.summary_page import FIGURE_CAPTIONS, summary_figures
@@ -255,8 +255,11 @@ def test_summary_pages_carry_the_hedge_answer(cny: xr.Dataset) -> None:
 
 def test_compare_fx_overlays(cny: xr.Dataset, three: xr.Dataset) -> None:
     labels = ["base", "view"]
+    plain = make_results(n_sim=N_SIM)
     with memo_style():
-        figs = compare_fx_figures([cny, three], labels)
+        figs = compare_fx_figures([cny, three, plain], [*labels, "plain"])
+    (key,) = figs["fx_fan"].legends
+    assert [t.get_text() for t in key.get_texts()] == ["base", "view", "as-of spot"]
     assert set(figs) == {"fx_fan", "hedge_choice"}
     fan = _gids(figs["fx_fan"])
     assert {"fx_CNY_median:base", "fx_CNY_median:view", "fx_EUR_median:view"} <= set(fan)
@@ -271,6 +274,10 @@ def test_compare_fx_overlays(cny: xr.Dataset, three: xr.Dataset) -> None:
     )
     with memo_style():
         assert compare_fx_figures([make_results(n_sim=N_SIM)] * 2, labels) == {}
+
+
+def test_spot_format_keeps_about_four_significant_digits() -> None:
+    assert [fmt_spot(v) for v in (6.78, 156.234, 0.86123)] == ["6.780", "156.23", "0.8612"]
 
 
 def test_compare_fx_rows_by_hand() -> None:
@@ -329,7 +336,7 @@ def test_compare_figures_and_table_add_the_fx_overlays(
     assert "| Best unhedged entry month, CNY | Feb 2026 | n/a |" in md
     assert "| Expected unhedged return at best, CNY | +1.00% | n/a |" in md
     assert "| P(unhedged beats hedged) in that month, CNY | 40.0% | n/a |" in md
-    assert "| Median USD/CNY at horizon | 6.812 | n/a |" in md
+    assert "| Median USD/CNY at horizon | 6.812 | n/a |" in md  # 6.8123 to 4 digits
 
 
 def test_summary_page_lists_the_fx_figures_only_with_fx(cny: xr.Dataset) -> None:

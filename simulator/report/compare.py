@@ -24,6 +24,7 @@ from simulator.report.style import (
     fmt_date,
     fmt_month,
     fmt_pct,
+    fmt_spot,
     format_date_axis,
     memo_figure,
     memo_style,
@@ -410,8 +411,8 @@ def _fmt(kind: str, v: Any) -> str:
         return f"{float(v):.1f}"
     if kind == "month":
         return fmt_month(str(v))
-    if kind == "spot":  # foreign units per USD, about four significant digits
-        return f"{float(v):.4g}"
+    if kind == "spot":  # foreign units per USD
+        return fmt_spot(v)
     return str(v)
 
 

@@ -18,13 +18,14 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from simulator.report.compare import _overlay, _row, _scaffold
-from simulator.report.fx_figures import _month_ticks, _pair, _spot, fx_currencies
+from simulator.report.fx_figures import _month_ticks, _pair, fx_currencies
 from simulator.report.style import (
     GREY,
     SCENARIO_COLORS,
     add_key,
     fmt_date,
     fmt_month,
+    fmt_spot,
     format_date_axis,
     percent_axis,
 )
@@ -53,7 +54,7 @@ def _fans(datasets: Sequence[xr.Dataset], labels: Sequence[str], curs: list[str]
     horizon = fmt_date(datasets[0]["date"].values[-1])
     meds = [_median_at_horizon(d, curs[0]) for d in datasets]
     title = f"Median USD/{curs[0]} at {horizon}: " + ", ".join(
-        f"{lab} {_spot(m)}" for lab, m in zip(labels, meds, strict=True) if np.isfinite(m)
+        f"{lab} {fmt_spot(m)}" for lab, m in zip(labels, meds, strict=True) if np.isfinite(m)
     )
     n = len(curs)
     kw: dict[str, Any] = {"nrows": n, "sharex": True}
@@ -64,7 +65,10 @@ def _fans(datasets: Sequence[xr.Dataset], labels: Sequence[str], curs: list[str]
     spot0 = [d["fx_spot0"] for d in datasets if "fx_spot0" in d]
     for a, cur in zip(axes[:, 0], curs, strict=True):
         var = f"fx_{cur}"
-        _overlay(a, [d.assign({var: _fx(d, cur)}) for d in datasets], labels, var)
+        # a run without this currency's block draws nothing and stays out of the key
+        pairs = zip(datasets, labels, strict=True)
+        keyed = [lab if cur in fx_currencies(d) else f"_{lab}" for d, lab in pairs]
+        _overlay(a, [d.assign({var: _fx(d, cur)}) for d in datasets], keyed, var)
         s0 = float(np.nanmax([float(s.sel(currency=cur)) for s in spot0]))  # one run's at least
         a.plot([dates0[0]], [s0], "o", color="#000000", ms=5, zorder=6, label="as-of spot")
         a.set_xlim(dates0[0], dates0[-1])

@@ -29,6 +29,7 @@ from simulator.report.style import (
     add_key,
     fmt_date,
     fmt_month,
+    fmt_spot,
     format_date_axis,
     memo_style,
     percent_axis,
@@ -61,12 +62,6 @@ def fx_currencies(ds: xr.Dataset) -> list[str]:
     return [str(c) for c in ds["currency"].values if np.isfinite(spot0.sel(currency=c).values)]
 
 
-def _spot(value: float) -> str:
-    """A spot to about four significant digits: 156.23 (JPY), 6.960 (CNY), 0.8612 (EUR)."""
-    v = abs(value)
-    return f"{value:.{2 if v >= 50 else 3 if v >= 2 else 4}f}"
-
-
 def _pair(cur: str) -> str:
     return f"USD/{cur}, {cur} per USD"
 
@@ -80,16 +75,16 @@ def _fan_finding(ds: xr.Dataset, cur: str) -> str:
     name = CURRENCY_NAMES.get(cur, cur)
     way = "stronger" if move >= 0 else "weaker"
     return (
-        f"{_pair(cur)}: median {_spot(med)} on {fmt_date(ds['date'].values[-1])} "
-        f"from {_spot(s0)}, the {name} {abs(move):.1f}% {way}; "
-        f"80% of paths {_spot(lo)}-{_spot(hi)}"
+        f"{_pair(cur)}: median {fmt_spot(med)} on {fmt_date(ds['date'].values[-1])} "
+        f"from {fmt_spot(s0)}, the {name} {abs(move):.1f}% {way}; "
+        f"80% of paths {fmt_spot(lo)}-{fmt_spot(hi)}"
     )
 
 
 def _panel_title(ds: xr.Dataset, cur: str) -> str:
     """``USD/EUR, EUR per USD: median 0.8610 at the horizon; 80% of paths 0.8100-0.9100``."""
     fx = ds["fx"].sel(currency=cur).isel(date=-1)
-    med, lo, hi = (_spot(float(fx.sel(quantile=q))) for q in (0.5, 0.1, 0.9))
+    med, lo, hi = (fmt_spot(float(fx.sel(quantile=q))) for q in (0.5, 0.1, 0.9))
     return f"{_pair(cur)}: median {med} at the horizon; 80% of paths {lo}-{hi}"
 
 
@@ -134,7 +129,7 @@ def _fx_panel(a: Axes, ds: xr.Dataset, cur: str) -> None:
     a.axhline(s0, color=GREY, lw=0.8, ls=":", zorder=1.5)
     a.plot([dates[0]], [s0], "o", color="#000000", ms=5, zorder=6, label="as-of spot")
     a.annotate(
-        f"{_spot(s0)} as of {fmt_date(dates[0])}",
+        f"{fmt_spot(s0)} as of {fmt_date(dates[0])}",
         xy=(dates[0], s0),
         xytext=(6, 5),
         textcoords="offset points",
