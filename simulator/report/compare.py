@@ -24,6 +24,7 @@ from simulator.report.style import (
     fmt_date,
     fmt_month,
     fmt_pct,
+    fmt_spot,
     format_date_axis,
     memo_figure,
     memo_style,
@@ -287,7 +288,8 @@ def compare_figures(
     Returns
     -------
     dict
-        ``{"fan_chart", "touch_curve", "entry_returns"} -> Figure``. Every series carries
+        ``{"fan_chart", "touch_curve", "entry_returns"} -> Figure``, plus ``fx_fan`` and
+        ``hedge_choice`` when a run has an ``fx:`` block. Every series carries
         a gid ``"<kind>:<label>..."`` so tests and scripts can find it.
 
     Examples
@@ -300,11 +302,14 @@ def compare_figures(
     if len(names) != len(datasets):
         raise ValueError(f"{len(names)} labels for {len(datasets)} datasets")
     labs = _labels(names)
+    from simulator.report.fx_compare import compare_fx_figures  # it imports this module
+
     with memo_style():
         return {
             "fan_chart": _fan(datasets, labs),
             "touch_curve": _touch(datasets, labs),
             "entry_returns": _entry(datasets, labs),
+            **compare_fx_figures(datasets, labs),  # fx_fan, hedge_choice: runs with fx only
         }
 
 
@@ -331,7 +336,8 @@ def compare_table(
     Each row is ``{"metric": str, "kind": str, <label>: value, ...}`` with values taken
     from the summaries unchanged (``kind``: ``probability``, ``probability_se`` and
     ``return`` are fractions,
-    ``yield`` in %, ``count`` a number, ``month`` a ``YYYY-MM`` string); a value is None
+    ``yield`` in %, ``count`` a number, ``month`` a ``YYYY-MM`` string, ``spot`` foreign
+    units per USD); a value is None
     where a run lacks it.
 
     Examples
@@ -386,7 +392,9 @@ def compare_table(
                 f"P(best) of that month, {cur}", "probability", labs, [b.get("p_best") for b in be]
             )
         )
-    return rows
+    from simulator.report.fx_compare import compare_fx_rows  # it imports this module
+
+    return rows + compare_fx_rows(summaries, labs)  # runs with an fx block only
 
 
 def _fmt(kind: str, v: Any) -> str:
@@ -404,6 +412,8 @@ def _fmt(kind: str, v: Any) -> str:
         return f"{float(v):.1f}"
     if kind == "month":
         return fmt_month(str(v))
+    if kind == "spot":  # foreign units per USD
+        return fmt_spot(v)
     return str(v)
 
 

@@ -934,10 +934,16 @@ FIGURES: dict[str, Callable[..., Figure]] = {
 def all_figures(ds: xr.Dataset, *, posterior: Any = None) -> dict[str, Figure]:
     """Every memo figure of a run, keyed by name (``posterior_densities`` if given draws).
 
+    A run with an ``fx:`` block adds ``fx_fan`` and ``hedge_choice``
+    (:mod:`simulator.report.fx_figures`).
+
     ``posterior`` is passed to :func:`posterior_densities` and is used only for a fitted
     run (``ds.attrs["fitted"]``).
     """
+    from simulator.report.fx_figures import fx_figure_builders  # it imports this module
+
     out = {name: f(ds) for name, f in FIGURES.items()}
+    out |= {name: build() for name, build in fx_figure_builders(ds).items()}  # fx runs only
     if posterior is not None and int(ds.attrs.get("fitted", 0)):
         out["posterior_densities"] = posterior_densities(posterior, ds=ds)
     return out
@@ -953,11 +959,15 @@ def write_figures(
 ) -> list[Path]:
     """Write ``<folder>/figures/<name>.png`` and ``.svg`` for every figure; return the paths.
 
-    The figures of :func:`all_figures`, then those of ``extra`` (name -> a builder of no
+    The figures of :func:`all_figures` (the FX ones for a run with an ``fx:`` block),
+    then those of ``extra`` (name -> a builder of no
     arguments), drawn by :func:`~simulator.report.style.save_figures` (``workers``
     processes; by default one a usable core).
     """
+    from simulator.report.fx_figures import fx_figure_builders  # it imports this module
+
     builders: dict[str, Callable[[], Figure]] = {n: partial(f, ds) for n, f in FIGURES.items()}
+    builders |= fx_figure_builders(ds)  # fx_fan and hedge_choice, for runs with an fx block
     if posterior is not None and int(ds.attrs.get("fitted", 0)):
         builders["posterior_densities"] = partial(posterior_densities, posterior, ds=ds)
     builders.update(extra or {})

@@ -52,6 +52,7 @@ __all__ = [
     "fmt_date",
     "fmt_month",
     "fmt_pct",
+    "fmt_spot",
     "format_date_axis",
     "memo_figure",
     "memo_style",
@@ -158,6 +159,12 @@ def fmt_pct(p: float, digits: int = 0) -> str:
     if p is None or not np.isfinite(p):
         return "n/a"
     return f"{100 * float(p):.{digits}f}%"
+
+
+def fmt_spot(value: float) -> str:
+    """An exchange rate to about four significant digits: ``156.23``, ``6.960``, ``0.8612``."""
+    v = abs(float(value))
+    return f"{float(value):.{2 if v >= 50 else 3 if v >= 2 else 4}f}"
 
 
 def source_line(attrs: Mapping[str, Any]) -> str:

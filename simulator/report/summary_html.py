@@ -17,6 +17,7 @@ from typing import Any
 
 import xarray as xr
 
+from simulator.report.fx_summary import HEDGE_HEADER, HEDGE_NOTE, hedge_answers
 from simulator.report.summary_page import (
     ANSWERS_HEADER,
     BEST_ENTRY_HEADER,
@@ -168,6 +169,10 @@ def render_summary_html(
             f"<p>{_esc(BEST_ENTRY_NOTE)}</p>",
             *_table(BEST_ENTRY_HEADER, page.best_entry, "best-entry"),
         ]
+    for fx in hedge_answers(summary):  # the FX leg's answer (runs with an fx block)
+        out += [f'<h2 id="hedge-{_esc(fx.currency.lower())}">{_esc(fx.heading)}</h2>']
+        out += [f"<p>{_esc(fx.answer)}</p>", f"<p>{_esc(HEDGE_NOTE)}</p>"]
+        out += _table(HEDGE_HEADER, fx.rows, "hedge-choice")
     out += ['<h2 id="assumptions">Assumptions</h2>', '<ul class="assumptions">']
     out += [f"<li>{_esc(a)}</li>" for a in page.assumptions] or ["<li>(none stated)</li>"]
     out.append("</ul>")

@@ -14,6 +14,7 @@ from typing import Any
 
 import xarray as xr
 
+from simulator.report.fx_summary import HEDGE_HEADER, HEDGE_NOTE, hedge_answers
 from simulator.report.summary_page import (
     ANSWERS_HEADER,
     BEST_ENTRY_HEADER,
@@ -97,6 +98,9 @@ def render_summary_md(
             *md_table(BEST_ENTRY_HEADER, page.best_entry),
             "",
         ]
+    for fx in hedge_answers(summary):  # the FX leg's answer (runs with an fx block)
+        lines += [f"## {fx.heading}", "", fx.answer, "", HEDGE_NOTE, ""]
+        lines += [*md_table(HEDGE_HEADER, fx.rows), ""]
     lines += ["## Assumptions", ""]
     lines += [f"- {a}" for a in page.assumptions] if page.assumptions else ["- (none stated)"]
     if page.warnings:

@@ -17,6 +17,7 @@ from typing import Any
 
 import xarray as xr
 
+from simulator.report.fx_figures import FX_FIGURE_CAPTIONS, fx_figure_names
 from simulator.report.style import fmt_date, fmt_month, source_line
 
 __all__ = [
@@ -37,6 +38,7 @@ FIGURE_CAPTIONS: dict[str, str] = {
     "fan_chart": "10-year yield fan: 5-95% and 25-75% of paths, median, mean, levels",
     "touch_curve": "Probability the 10-year touches each level, by date and by month",
     "entry_returns": "Return to the horizon by entry month and base currency",
+    **FX_FIGURE_CAPTIONS,  # fx_fan, hedge_choice: runs with an fx block only
     "cut_distribution": "Net Fed cuts in the window and P(cut) at each meeting",
     "view_vs_market": "The view against market pricing",
     "decomposition": "Mean 10-year: expectations plus term premium",
@@ -187,9 +189,14 @@ def diagnostics_line(summary: Mapping[str, Any], attrs: Mapping[str, Any]) -> st
 
 
 def summary_figures(summary: Mapping[str, Any]) -> list[str]:
-    """The figures the page shows, in order (``posterior_densities`` only when fitted)."""
+    """The figures the page shows, in order.
+
+    ``posterior_densities`` only when fitted; ``fx_fan`` and ``hedge_choice`` only for a
+    run with an ``fx:`` block (the summary's ``best_entry_unhedged``).
+    """
     fitted = bool((summary.get("diagnostics") or {}).get("fitted"))
-    return [n for n in FIGURE_CAPTIONS if n != "posterior_densities" or fitted]
+    skip = {*FX_FIGURE_CAPTIONS} - {*fx_figure_names(summary)}
+    return [n for n in FIGURE_CAPTIONS if (n != "posterior_densities" or fitted) and n not in skip]
 
 
 @dataclass(frozen=True)
