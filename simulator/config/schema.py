@@ -575,7 +575,15 @@ class Snapshot(Strict):
 def _beside_scenario(value: str, info: ValidationInfo, what: str) -> str:
     """Refuse a file named relative to the scenario (``base_dir`` context) that is absent."""
     base = (info.context or {}).get("base_dir")
-    if base is not None and not (Path(base) / value).is_file():
+    if base is None:
+        return value
+    try:
+        found = (Path(base) / value).is_file()
+    except (OSError, ValueError) as exc:  # a name too long for the OS, a NUL byte
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ValueError(f"{what} file {shown!r} cannot be a file name: {reason}") from None
+    if not found:
         raise ValueError(
             f"{what} file {value!r} not found (looked for "
             f"{(Path(base) / value).resolve()}; the path is relative to this scenario file)"
@@ -1005,6 +1013,10 @@ def _check_monthly_path(
 ) -> None:
     months = sorted(path)
     first = f"{scenario.as_of.year:04d}-{scenario.as_of.month:02d}"
+    if not months:
+        raise LocatedValueError(
+            where, f"the monthly path is empty: give a number, or YYYY-MM keys from {first}"
+        )
     if months[0] > first:
         raise LocatedValueError(
             where, f"the monthly path starts at {months[0]}; it must cover {first} (the as-of)"
