@@ -50,7 +50,7 @@ from simulator.config.overrides import (
     parse_key_path,
     scenario_with_overrides,
 )
-from simulator.config.schema import Scenario
+from simulator.config.schema import NAME_MAX, Scenario
 from simulator.config.yamlio import Document, KeyPath, load_yaml
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,10 @@ class SweepFile(BaseModel):
 
     kind: str | None = Field(default=None, pattern=r"^sweep$", description="'sweep' (optional)")
     name: str | None = Field(
-        default=None, pattern=r"^[a-z0-9][a-z0-9_-]*$", description="sweep name (default: file)"
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        max_length=NAME_MAX,
+        description="sweep name (default: file)",
     )
     description: str | None = Field(default=None, description="what the sweep asks")
     base: str = Field(min_length=1, description="base scenario file, relative to the sweep file")

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -328,3 +330,101 @@ def assert_did_you_mean(
     real = key.replace("]", ".").replace("[", ".").split(".")[-1] if kind == "sweep" else key
     hints = [p.message.partition("Did you mean")[2] for p in problems]
     assert any(repr(real) in h for h in hints), problems
+
+
+# ---------------------------------------------------------------------------------------
+# Through the CLI: `check` and `run` exit 2 with file:line:col, no traceback, no output
+# ---------------------------------------------------------------------------------------
+
+# Failing mutants, one per error kind the stratified cases above produce (message shapes
+# from the loader: wrong type, bound, missing key, unknown distribution, a file name, ...),
+# then one more per shipped file. (file, dotted key path, case); digits are list indices.
+CLI_SAMPLE = [
+    ("calibrated-2026-01-20.yaml", "joint.parameters.0", "deleted"),  # vector length
+    ("calibrated-2026-01-20.yaml", "calibrated.as_of", "1e309"),  # a date
+    ("default.yaml", "parameters.inflation_persistence.alpha", "1e309"),  # finite
+    ("calibrated-2026-01-20.yaml", "joint.mean", "mapping"),  # a list
+    ("jgb-spillover.yaml", "hedging.currencies.JPY.basis_pp", "null"),  # union
+    ("default.yaml", "parameters", "null"),  # a mapping
+    ("default.yaml", "parameters.inflation_persistence.beta", "minus-one"),  # > bound
+    ("jgb-spillover.yaml", "hedging.roll_months", "minus-one"),  # >= bound
+    ("default.yaml", "parameters.inflation_loading.mu", "list"),  # a number
+    ("baseline.yaml", "view.max_moves_per_meeting", "null"),  # a whole number
+    ("default.yaml", "kind", "mapping"),  # the file kind
+    ("calibrated-2026-01-20.yaml", "calibrated.fit_start", "minus-one"),  # text
+    ("default.yaml", "parameters.inflation_loading", "mapping"),  # missing dist
+    ("default.yaml", "parameters.inflation_shock_pp.sigma", "deleted"),  # missing key
+    ("baseline.yaml", "priors", "empty"),  # priors file not found
+    ("baseline.yaml", "priors", "10kB"),  # not a file name (was an OSError)
+    ("baseline.yaml", "view.cut_count.0", "deleted"),  # probabilities sum
+    ("jgb-spillover.yaml", "hedging.currencies.JPY.short_rate_pp", "mapping"),  # was IndexError
+    ("default.yaml", "parameters.inflation_persistence.dist", "word"),  # distribution name
+    ("baseline.yaml", "description", "empty"),  # non-empty text
+    ("baseline.yaml", "name", "10kB"),  # a folder name (was valid; failed writing the run)
+    ("fed-independence-shock.yaml", "events.0.size_bp", "word"),
+    ("hawkish-hold.yaml", "snapshot.y10_pp.date", "minus-one"),
+    ("recession-risk.yaml", "mixture.0.weight", "1e309"),
+    ("recession.yaml", "as_of", "deleted"),
+    ("research-view.yaml", "seasonal_drift_bp.jan", "10kB"),
+]
+
+
+def parse_path(root: Any, dotted: str) -> tuple[Any, ...]:
+    """A dotted key path of CLI_SAMPLE as keys of ``root`` (digits: a list index)."""
+    out: list[Any] = []
+    node = root
+    for part in dotted.split("."):
+        key: Any = int(part) if isinstance(node, list) else part
+        if isinstance(node, dict) and key not in node and part.isdigit():
+            key = int(part)
+        out.append(key)
+        node = node[key]
+    return tuple(out)
+
+
+def _original(name: str) -> Path:
+    return next(f for fs in FILES.values() for f in fs if f.name == name)
+
+
+def _run_main(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
+    """The console entry point in-process (it maps ConfigError to exit 2)."""
+    from simulator.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["macrosim", *argv])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    return int(exit_.value.code or 0)
+
+
+@pytest.mark.parametrize("case", CLI_SAMPLE, ids=lambda c: ":".join(c))
+def test_check_and_run_exit_2_located_and_write_nothing(
+    case: tuple[str, str, str],
+    workdir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    name, dotted, what = case
+    original = _original(name)
+    mutant = write_mutant(
+        workdir, original, mutant_text(original, parse_path(ORIGINALS[original], dotted), what)
+    )
+    target, named = mutant, mutant
+    if original in FILES["priors"]:  # run a copy of the baseline that names the mutant
+        text = (REPO / "scenarios" / "baseline.yaml").read_text(encoding="utf-8")
+        text = text.replace("priors: ../priors/default.yaml", f"priors: ../priors/{mutant.name}")
+        target = workdir / "scenarios" / "mutant-run.yaml"
+        target.write_text(text, encoding="utf-8")
+        named = target.parent / ".." / "priors" / mutant.name  # as the scenario names it
+    out = tmp_path / "out"
+    for argv, file in (
+        (["check", str(mutant)], mutant),
+        (["run", str(target), "--out", str(out), "--quiet"], named),
+    ):
+        code = _run_main(argv, monkeypatch)
+        said = capsys.readouterr()
+        assert code == 2, (argv, said)
+        located = re.compile(rf"^{re.escape(str(file))}:[1-9]\d*:[1-9]\d*: \S", re.MULTILINE)
+        assert located.search(said.err), (argv, said.err[:500])
+        assert "Traceback" not in said.err + said.out
+    assert not out.exists()

@@ -347,6 +347,7 @@ def _expectation(err: dict[str, Any]) -> str:
         "list_type": "a list",
         "string_pattern_mismatch": f"text matching {ctx.get('pattern')}",
         "string_too_short": "non-empty text",
+        "string_too_long": f"text of at most {ctx.get('max_length')} characters",
         "too_short": f"at least {ctx.get('min_length')} item(s)",
         "finite_number": "a finite number",
     }

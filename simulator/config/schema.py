@@ -31,6 +31,9 @@ Month = Literal["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "
 Currency = Literal["CNY", "EUR", "JPY"]
 CURRENCIES: tuple[Currency, ...] = ("CNY", "EUR", "JPY")
 YearMonth = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+NAME_MAX = 100
+"""Longest scenario or sweep name: it names a folder (255 bytes at most on common file
+systems, with the run id and a prefix beside it)."""
 
 
 class LocatedValueError(ValueError):
@@ -889,7 +892,9 @@ class Scenario(Strict):
 
     kind: Literal["scenario"] = Field(description="file kind; always 'scenario'")
     name: str = Field(
-        pattern=r"^[a-z0-9][a-z0-9_-]*$", description="short name, used for the run folder"
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        max_length=NAME_MAX,
+        description="short name, used for the run folder",
     )
     description: str = Field(min_length=1, description="the view in words")
     as_of: dt.date = Field(description="the date the view is taken; nothing later is used")
