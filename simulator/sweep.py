@@ -50,7 +50,7 @@ from simulator.config.overrides import (
     parse_key_path,
     scenario_with_overrides,
 )
-from simulator.config.schema import NAME_MAX, Scenario
+from simulator.config.schema import NAME_MAX, Scenario, file_beside
 from simulator.config.yamlio import Document, KeyPath, load_yaml
 
 log = logging.getLogger(__name__)
@@ -188,13 +188,10 @@ def load_sweep(path: str | Path) -> LoadedSweep:
         raise doc.error((), "expected a mapping at the top level")
     cfg = _validate(SweepFile, doc)
     sweep = Loaded(cfg, doc)
-    base = (doc.path.parent / cfg.base).resolve()
-    if not base.is_file():
-        raise doc.error(
-            ("base",),
-            f"base scenario {cfg.base!r} not found (looked for {base}; the path is relative "
-            "to this sweep file)",
-        )
+    try:
+        base = file_beside(doc.path.parent, cfg.base, "base scenario", "sweep")
+    except ValueError as exc:
+        raise doc.error(("base",), str(exc)) from None
     axes: list[tuple[str, list[Any]]] = []
     plans: list[VariantPlan] = []
     problems: list[Problem] = []

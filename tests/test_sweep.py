@@ -175,6 +175,17 @@ def test_bad_grid_key_or_value_is_located_in_the_sweep(
     assert str(info.value) == f"{path}:{where}: {message}"
 
 
+def test_base_that_cannot_be_a_file_name_is_located(tmp_path: Path) -> None:
+    path = tmp_path / "long.yaml"
+    path.write_text(f"base: {'x' * 10_240}\ngrid:\n  events[0].size_bp: [1]\n")
+    with pytest.raises(ConfigError) as info:  # was OSError: File name too long
+        load_sweep(path)
+    assert str(info.value) == (
+        f"{path}:1:7: base: base scenario '{'x' * 57}...' cannot be a file name: "
+        "File name too long"
+    )
+
+
 def test_key_paths() -> None:
     assert parse_key_path("events[0].size_bp") == ("events", 0, "size_bp")
     assert parse_key_path("view.cut_count.2") == ("view", "cut_count", 2)

@@ -578,20 +578,30 @@ class Snapshot(Strict):
 def _beside_scenario(value: str, info: ValidationInfo, what: str) -> str:
     """Refuse a file named relative to the scenario (``base_dir`` context) that is absent."""
     base = (info.context or {}).get("base_dir")
-    if base is None:
-        return value
+    if base is not None:
+        file_beside(Path(base), value, f"{what} file", "scenario")
+    return value
+
+
+def file_beside(folder: Path, value: str, label: str, owner: str) -> Path:
+    """``folder / value`` resolved, if it is a file; else ValueError saying why.
+
+    ``label`` names the file in the message ("priors file"), ``owner`` the file kind
+    whose folder ``value`` is relative to ("scenario").
+    """
     try:
-        found = (Path(base) / value).is_file()
+        path = (folder / value).resolve()
+        found = path.is_file()
     except (OSError, ValueError) as exc:  # a name too long for the OS, a NUL byte
         shown = value if len(value) <= 60 else value[:57] + "..."
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ValueError(f"{what} file {shown!r} cannot be a file name: {reason}") from None
+        raise ValueError(f"{label} {shown!r} cannot be a file name: {reason}") from None
     if not found:
         raise ValueError(
-            f"{what} file {value!r} not found (looked for "
-            f"{(Path(base) / value).resolve()}; the path is relative to this scenario file)"
+            f"{label} {value!r} not found (looked for {path}; the path is relative to this "
+            f"{owner} file)"
         )
-    return value
+    return path
 
 
 def _check_probabilities(value: dict[int, float], what: str) -> dict[int, float]:
