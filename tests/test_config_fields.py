@@ -9,8 +9,9 @@ library (what ``run`` and ``sweep`` load) accept it or raise :class:`ConfigError
 every problem names the mutant file, a line >= 1, a column >= 1 and a message.
 
 The full sweep (890 paths: 868 in priors and scenarios, 22 in the sweep; 8,010 cases)
-takes ~20 minutes and is ``slow``; the default tier runs one case per field name and file
-kind (the first path carrying that name in the smallest file), the cases taken in turn.
+takes ~16 minutes (8 of them the calibrated priors' 283 paths) and is ``slow``; the default
+tier runs one case per field name and file kind (113: the first path carrying that name in
+the smallest file, the nine cases taken in turn), ~18 s.
 """
 
 from __future__ import annotations

@@ -181,8 +181,7 @@ def test_base_that_cannot_be_a_file_name_is_located(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:  # was OSError: File name too long
         load_sweep(path)
     assert str(info.value) == (
-        f"{path}:1:7: base: base scenario '{'x' * 57}...' cannot be a file name: "
-        "File name too long"
+        f"{path}:1:7: base: base scenario '{'x' * 57}...' cannot be a file name: File name too long"
     )
 
 
