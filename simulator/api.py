@@ -161,6 +161,9 @@ def with_overrides(
     def problem(message: str) -> Problem:
         return Problem(file, 0, 0, "overrides", message)
 
+    if not isinstance(overrides, Mapping):
+        found = type(overrides).__name__
+        raise ConfigError([problem(f"expected a mapping of key path -> value, found a {found}")])
     problems: list[Problem] = []
     ovs: list[Override] = []
     for text, value in overrides.items():

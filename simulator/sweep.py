@@ -50,7 +50,7 @@ from simulator.config.overrides import (
     parse_key_path,
     scenario_with_overrides,
 )
-from simulator.config.schema import Scenario
+from simulator.config.schema import NAME_MAX, Scenario, file_beside
 from simulator.config.yamlio import Document, KeyPath, load_yaml
 from simulator.report.summary import hedged_entry_returns
 
@@ -98,7 +98,10 @@ class SweepFile(BaseModel):
 
     kind: str | None = Field(default=None, pattern=r"^sweep$", description="'sweep' (optional)")
     name: str | None = Field(
-        default=None, pattern=r"^[a-z0-9][a-z0-9_-]*$", description="sweep name (default: file)"
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        max_length=NAME_MAX,
+        description="sweep name (default: file)",
     )
     description: str | None = Field(default=None, description="what the sweep asks")
     base: str = Field(min_length=1, description="base scenario file, relative to the sweep file")
@@ -186,13 +189,10 @@ def load_sweep(path: str | Path) -> LoadedSweep:
         raise doc.error((), "expected a mapping at the top level")
     cfg = _validate(SweepFile, doc)
     sweep = Loaded(cfg, doc)
-    base = (doc.path.parent / cfg.base).resolve()
-    if not base.is_file():
-        raise doc.error(
-            ("base",),
-            f"base scenario {cfg.base!r} not found (looked for {base}; the path is relative "
-            "to this sweep file)",
-        )
+    try:
+        base = file_beside(doc.path.parent, cfg.base, "base scenario", "sweep")
+    except ValueError as exc:
+        raise doc.error(("base",), str(exc)) from None
     axes: list[tuple[str, list[Any]]] = []
     plans: list[VariantPlan] = []
     problems: list[Problem] = []

@@ -86,7 +86,17 @@ def test_with_overrides_equals_a_sweep_variant(base: api.LoadedScenario) -> None
             {"adjustments.neutral_rate_shift_pp": 9},
             "overrides: adjustments.neutral_rate_shift_pp: expected a number <= 5, found 9",
         ),
+        (
+            {"adjustments.neutral_rate_shift_pp": "banana"},
+            "overrides: adjustments.neutral_rate_shift_pp: expected a number, found 'banana' "
+            "(text)",
+        ),
         ({"view..cut_count": 1}, "overrides: malformed key path 'view..cut_count'"),
+        (
+            {"view.meeting_weights.2026-13-45": 1},
+            "overrides: malformed key path 'view.meeting_weights.2026-13-45': 2026-13-45 is "
+            "not a date (month must be in 1..12)",
+        ),
         ({"priors": "x.yaml"}, "overrides: priors: cannot be overridden"),
     ],
 )
@@ -97,6 +107,14 @@ def test_bad_override_is_a_config_error_naming_the_key_path(
         api.run(base, paths=16, seed=1, overrides=overrides)
     assert len(info.value.problems) == 1
     assert str(info.value).startswith(f"{BASELINE}: {message}")
+
+
+def test_overrides_that_are_not_a_mapping_are_a_config_error(base: api.LoadedScenario) -> None:
+    with pytest.raises(ConfigError) as info:
+        api.with_overrides(base, [("view.cut_count", {2: 1.0})])  # type: ignore[arg-type]
+    assert str(info.value) == (
+        f"{BASELINE}: overrides: expected a mapping of key path -> value, found a list"
+    )
 
 
 def test_every_bad_override_is_reported_at_once(base: api.LoadedScenario) -> None:

@@ -14,6 +14,7 @@ from simulator.config import ConfigError, Loaded, Scenario
 from simulator.report.summary import summary_json_text
 from simulator.sweep import (
     apply_overrides,
+    iter_variant_scenarios,
     load_sweep,
     parse_key_path,
     run_sweep,
@@ -140,10 +141,61 @@ def test_unknown_sweep_key_is_located(tmp_path: Path) -> None:
         load_sweep(path)
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "where", "message"),
+    [
+        (  # a key path naming no date: at the grid key, never a bare ValueError
+            "view.meeting_weights.2026-13-45",
+            1,
+            "3:3: grid.view.meeting_weights.2026-13-45",
+            "malformed key path 'view.meeting_weights.2026-13-45': 2026-13-45 is not a date "
+            "(month must be in 1..12)",
+        ),
+        (  # a non-number for a number: at the value
+            "events[0].size_bp",
+            "banana",
+            "3:23: grid.events[0].size_bp[0]",
+            "expected a number, found 'banana' (text)",
+        ),
+        (  # an index out of range: at the grid key
+            "events[9].size_bp",
+            1,
+            "3:3: grid.events[9].size_bp",
+            "events has 1 item(s); index 9 is out of range",
+        ),
+    ],
+)
+def test_bad_grid_key_or_value_is_located_in_the_sweep(
+    tmp_path: Path, key: str, value: object, where: str, message: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    base = REPO / "scenarios" / "fed-independence-shock.yaml"
+    path.write_text(f"base: {base}\ngrid:\n  {key}: [{value}]\n")
+    with pytest.raises(ConfigError) as info:
+        list(iter_variant_scenarios(path))
+    assert str(info.value) == f"{path}:{where}: {message}"
+
+
+def test_base_that_cannot_be_a_file_name_is_located(tmp_path: Path) -> None:
+    path = tmp_path / "long.yaml"
+    path.write_text(f"base: {'x' * 10_240}\ngrid:\n  events[0].size_bp: [1]\n")
+    with pytest.raises(ConfigError) as info:  # was OSError: File name too long
+        load_sweep(path)
+    assert str(info.value) == (
+        f"{path}:1:7: base: base scenario '{'x' * 57}...' cannot be a file name: File name too long"
+    )
+
+
 def test_key_paths() -> None:
     assert parse_key_path("events[0].size_bp") == ("events", 0, "size_bp")
     assert parse_key_path("view.cut_count.2") == ("view", "cut_count", 2)
-    for bad in ("view..cut_count", "[0].x", "view.cut count", ""):
+    for bad in (
+        "view..cut_count",
+        "[0].x",
+        "view.cut count",
+        "",
+        "view.meeting_weights.2026-13-45",
+    ):
         with pytest.raises(ValueError, match="malformed key path"):
             parse_key_path(bad)
     data = {"events": [{"size_bp": 10}], "view": {}}

@@ -58,8 +58,8 @@ def file_kind(doc: Document) -> FileKind:
         found = "no 'kind' key" if "kind" not in data else f"{kind!r}"
         message = f"expected kind: priors or kind: scenario, found {found}"
         if "kind" in data:
-            hint = _suggest(str(kind), ("priors", "scenario"))
-            message += f". Did you mean 'kind: {hint}'?" if hint else ""
+            hint = _did_you_mean(str(kind), ("priors", "scenario"), quote="'kind: {}'")
+            message += "." + hint if hint else ""
             raise doc.error(("kind",), message)
         misspelt = [k for k in data if _suggest(str(k), ("kind",))]
         if misspelt:
@@ -271,28 +271,23 @@ def _one_problem(
     if "extra_forbidden" in types_:
         name = key[-1]
         valid = _valid_keys(model, doc, key[:-1])
-        hint = _suggest(str(name), valid)
-        msg = f"unknown key {name!r}." + (f" Did you mean {hint!r}?" if hint else "")
+        hint = _did_you_mean(str(name), valid)
+        msg = f"unknown key {name!r}." + hint
         if not hint and valid:
             msg += " Valid keys: " + ", ".join(sorted(valid))
         return doc.problem(key, msg, of_value=False)
     if "union_tag_invalid" in types_ or "union_tag_not_found" in types_:
         tag = (first.get("ctx") or {}).get("tag", found)
         if "union_tag_not_found" in types_:
-            msg = "missing 'dist': name the distribution (" + ", ".join(DIST_NAMES) + ")"
-            return doc.problem(key, msg)
-        hint = _suggest(str(tag), list(DIST_NAMES))
-        msg = f"unknown distribution {tag!r}." + (f" Did you mean {hint!r}?" if hint else "")
+            return _missing_dist(doc, key)
+        msg = f"unknown distribution {tag!r}." + _did_you_mean(str(tag), DIST_NAMES)
         msg += " Choose from " + ", ".join(DIST_NAMES)
         return doc.problem((*key, "dist"), msg)
     if "literal_error" in types_:
         expected = (first.get("ctx") or {}).get("expected", "")
         options = [o.strip().strip("'") for o in str(expected).replace(" or ", ",").split(",")]
         options = [o for o in options if o]
-        hint = _suggest(str(found), options)
-        msg = f"expected {expected}, found {_found(found)}." + (
-            f" Did you mean {hint!r}?" if hint else ""
-        )
+        msg = f"expected {expected}, found {_found(found)}." + _did_you_mean(str(found), options)
         return doc.problem(key, msg)
     if "value_error" in types_ or "assertion_error" in types_:
         cause = (first.get("ctx") or {}).get("error")
@@ -303,6 +298,19 @@ def _one_problem(
         msg = "expected " + " or ".join(expectations) + f", found {_found(found)}"
         return doc.problem(key, msg)
     return doc.problem(key, f"expected {_expectation(first)}, found {_found(found)}")
+
+
+def _missing_dist(doc: Document, key: KeyPath) -> Problem:
+    """No 'dist' key: name a misspelt one if there is one, else ask for it."""
+    node: Any = doc.data
+    for part in key:
+        node = _child(node, part)
+    names = DIST_NAMES
+    for k in node if isinstance(node, dict) else ():
+        if _suggest(str(k), ("dist",)):
+            msg = f"unknown key {k!r}. Did you mean 'dist'? (name the distribution: "
+            return doc.problem((*key, k), msg + ", ".join(names) + ")", of_value=False)
+    return doc.problem(key, "missing 'dist': name the distribution (" + ", ".join(names) + ")")
 
 
 def _expectation(err: dict[str, Any]) -> str:
@@ -339,6 +347,7 @@ def _expectation(err: dict[str, Any]) -> str:
         "list_type": "a list",
         "string_pattern_mismatch": f"text matching {ctx.get('pattern')}",
         "string_too_short": "non-empty text",
+        "string_too_long": f"text of at most {ctx.get('max_length')} characters",
         "too_short": f"at least {ctx.get('min_length')} item(s)",
         "finite_number": "a finite number",
     }
@@ -362,8 +371,44 @@ def _found(value: Any) -> str:
 
 
 def _suggest(name: str, valid: Iterable[str]) -> str | None:
-    matches = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
-    return matches[0] if matches else None
+    """The intended name: one typo away (ties: the most similar), else difflib's closest."""
+    names = _suggestions(name, valid)
+    return names[0] if names else None
+
+
+def _suggestions(name: str, valid: Iterable[str]) -> list[str]:
+    """Every name one typo away from ``name``; else difflib's closest (or none).
+
+    One typo (a letter changed, added, dropped, or two swapped) catches what difflib's
+    ratio misses in short keys ('mx' for 'mu' scores 0.5).
+    """
+    options = [v for v in valid if v != name]
+    near = [v for v in options if _one_typo(name, v)]
+    if near:
+        return sorted(near, key=lambda v: -difflib.SequenceMatcher(None, name, v).ratio())
+    return difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+
+
+def _one_typo(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ by one changed, added or dropped letter, or one swap."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        swap = len(diff) == 2 and diff[1] == diff[0] + 1
+        return len(diff) == 1 or (swap and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def _did_you_mean(name: str, valid: Iterable[str], quote: str = "{!r}") -> str:
+    """`` Did you mean 'x'?`` (or ``'x' or 'y'`` when typos tie), or ''."""
+    names = _suggestions(name, valid)
+    if not names:
+        return ""
+    best = difflib.SequenceMatcher(None, name, names[0]).ratio()
+    tied = [n for n in names if difflib.SequenceMatcher(None, name, n).ratio() == best]
+    return " Did you mean " + " or ".join(quote.format(n) for n in tied) + "?"
 
 
 def _valid_keys(model: type[BaseModel], doc: Document, parent: KeyPath) -> list[str]:

@@ -59,7 +59,12 @@ def parse_key_path(text: str) -> KeyPath:
         if key.isdigit():
             out.append(int(key))  # an integer mapping key, e.g. a cut count
         elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", key):
-            out.append(dt.date.fromisoformat(key))
+            try:
+                out.append(dt.date.fromisoformat(key))
+            except ValueError as exc:
+                raise ValueError(
+                    f"malformed key path {text!r}: {key} is not a date ({exc})"
+                ) from None
         else:
             out.append(key)
         out.extend(Index(int(x)) for x in re.findall(r"\[(\d+)\]", m.group(2)))

@@ -33,6 +33,9 @@ Month = Literal["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "
 Currency = Literal["CNY", "EUR", "JPY"]
 CURRENCIES: tuple[Currency, ...] = ("CNY", "EUR", "JPY")
 YearMonth = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+NAME_MAX = 100
+"""Longest scenario or sweep name: it names a folder (255 bytes at most on common file
+systems, with the run id and a prefix beside it)."""
 
 
 class LocatedValueError(ValueError):
@@ -646,12 +649,30 @@ class Snapshot(Strict):
 def _beside_scenario(value: str, info: ValidationInfo, what: str) -> str:
     """Refuse a file named relative to the scenario (``base_dir`` context) that is absent."""
     base = (info.context or {}).get("base_dir")
-    if base is not None and not (Path(base) / value).is_file():
-        raise ValueError(
-            f"{what} file {value!r} not found (looked for "
-            f"{(Path(base) / value).resolve()}; the path is relative to this scenario file)"
-        )
+    if base is not None:
+        file_beside(Path(base), value, f"{what} file", "scenario")
     return value
+
+
+def file_beside(folder: Path, value: str, label: str, owner: str) -> Path:
+    """``folder / value`` resolved, if it is a file; else ValueError saying why.
+
+    ``label`` names the file in the message ("priors file"), ``owner`` the file kind
+    whose folder ``value`` is relative to ("scenario").
+    """
+    try:
+        path = (folder / value).resolve()
+        found = path.is_file()
+    except (OSError, ValueError) as exc:  # a name too long for the OS, a NUL byte
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ValueError(f"{label} {shown!r} cannot be a file name: {reason}") from None
+    if not found:
+        raise ValueError(
+            f"{label} {value!r} not found (looked for {path}; the path is relative to this "
+            f"{owner} file)"
+        )
+    return path
 
 
 def _check_probabilities(value: dict[int, float], what: str) -> dict[int, float]:
@@ -991,7 +1012,9 @@ class Scenario(Strict):
 
     kind: Literal["scenario"] = Field(description="file kind; always 'scenario'")
     name: str = Field(
-        pattern=r"^[a-z0-9][a-z0-9_-]*$", description="short name, used for the run folder"
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        max_length=NAME_MAX,
+        description="short name, used for the run folder",
     )
     description: str = Field(min_length=1, description="the view in words")
     as_of: dt.date = Field(description="the date the view is taken; nothing later is used")
@@ -1126,6 +1149,10 @@ def _check_monthly_path(
 ) -> None:
     months = sorted(path)
     first = f"{scenario.as_of.year:04d}-{scenario.as_of.month:02d}"
+    if not months:
+        raise LocatedValueError(
+            where, f"the monthly path is empty: give a number, or YYYY-MM keys from {first}"
+        )
     if months[0] > first:
         raise LocatedValueError(
             where, f"the monthly path starts at {months[0]}; it must cover {first} (the as-of)"
