@@ -8,7 +8,7 @@ SUM := $(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 RUN_STAMP := $(VENV)/.installed-run-$(SUM)
 STAMP := $(VENV)/.installed-dev-$(SUM)
 
-.PHONY: run test test-slow lint bench bench-fit docs-figures calibrate clean
+.PHONY: run test test-slow test-exhaustive lint bench bench-fit docs-figures calibrate clean
 
 define venv
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or make PYTHON=python3)"; exit 2; }
@@ -34,6 +34,10 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q -m slow
+
+# every field of every shipped file, 9 mutations each (~8,000 cases; 7-16 min): not in CI
+test-exhaustive: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest -q -m exhaustive
 
 lint: $(STAMP)
 	$(BIN)/ruff check simulator tests benchmarks
