@@ -769,6 +769,7 @@ def fit(
     from simulator.model.diagnostics import problems
     from simulator.model.export import export_priors as write_priors
     from simulator.model.fit import FitError
+    from simulator.model.fx_fit import calibrated_fx_specs
 
     sc = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
     as_of = sc.scenario.config.as_of
@@ -788,6 +789,7 @@ def fit(
             "1990-01",
             sha,
             f"macrosim fit {sc.scenario.path} --data {data_dir} --export-priors {export_priors}",
+            fx_specs=calibrated_fx_specs(sc.priors.config, data_dir, str(as_of)),
         )
     prior_means = {name: prior.mean() for name, prior in sc.priors.config.parameters.items()}
     # the fit's parameters only: engine-only ones (lambda) are drawn from their prior

@@ -135,3 +135,53 @@ def test_history_fit_sees_only_what_was_public_on_the_as_of(data_dir: Path) -> N
         spot, y10, vol_prior=VOL_PRIOR, correlation_prior=RHO_PRIOR, end="2020-01-24"
     )
     assert (fit.n_days, fit.vol, fit.correlation) == (cut.n_days, cut.vol, cut.correlation)
+
+
+def test_shipped_calibrated_cny_leg_is_the_fit_and_a_regeneration_writes_it(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """The calibrated file carries the CNY fit's posterior (what `make calibrate` writes),
+    keeps EUR and JPY at their source priors, and carries the seasonal table over."""
+    from simulator.config import load_priors
+    from simulator.model.draws import draw_parameters
+    from simulator.model.export import calibrated_priors_text
+    from simulator.model.fx_fit import calibrated_fx_specs
+
+    repo = Path(__file__).resolve().parents[1]
+    source_path = repo / "priors" / "default.yaml"
+    source = load_priors(source_path).config
+    shipped = load_priors(repo / "priors" / "calibrated-2026-01-20.yaml").config
+    specs = calibrated_fx_specs(source, data_dir, "2026-01-20")
+    assert set(specs) == {"cny_daily_vol_pct", "cny_y10_correlation"}
+    for name, spec in specs.items():
+        got = getattr(shipped.parameters, name).model_dump()
+        for key, value in spec.items():
+            # the file prints 10 significant digits
+            assert got[key] == (value if isinstance(value, str) else pytest.approx(value, rel=1e-9))
+    for name in ("eur_daily_vol_pct", "jpy_y10_correlation"):
+        assert getattr(shipped.parameters, name) == getattr(source.parameters, name)
+    # a regeneration (prior draws posing as the posterior) writes the same FX lines
+    values = draw_parameters(source, 200, rng=np.random.default_rng(3)).values
+    text = calibrated_priors_text(
+        values,
+        source_path,
+        as_of="2026-01-20",
+        fit_start="1990-01",
+        data_sha256="x" * 64,
+        command="test",
+        diagnostics={},
+        fx_specs=specs,
+    )
+    (tmp_path / "cal.yaml").write_text(text)
+    regen = load_priors(tmp_path / "cal.yaml").config
+    assert regen.parameters.cny_daily_vol_pct == shipped.parameters.cny_daily_vol_pct
+    assert regen.fx_seasonal == shipped.fx_seasonal == source.fx_seasonal
+
+
+def test_no_usdcny_file_keeps_the_source_prior(tmp_path: Path) -> None:
+    from simulator.config import load_priors
+    from simulator.model.fx_fit import calibrated_fx_specs
+
+    repo = Path(__file__).resolve().parents[1]
+    source = load_priors(repo / "priors" / "default.yaml").config
+    assert calibrated_fx_specs(source, tmp_path, "2026-01-20") == {}

@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -33,6 +34,7 @@ from simulator.config.schema import (
     ENGINE_ONLY_PARAMETERS,
     PARAMETERS,
     Fixed,
+    PriorsFile,
     TruncatedNormal,
     Uniform,
 )
@@ -90,6 +92,8 @@ ENGINE_ONLY_NOTES = {
         'calibrated from FOMC days: docs/model.md, "The 2-year and the policy channel"'
     ),
 }
+FX_FITTED_NOTE = "fitted to daily USD/CNY and 10y changes (simulator.model.fx_fit, docs/fx.md)"
+"""The comment above an FX parameter whose posterior the file carries."""
 """The comment written above an engine-only parameter's (unchanged) prior."""
 
 
@@ -128,6 +132,7 @@ def export_priors(
     fit_start: str,
     data_sha256: str,
     command: str,
+    fx_specs: Mapping[str, Mapping[str, object]] | None = None,
 ) -> Path:
     """Write the fit's posterior as a calibrated priors file.
 
@@ -148,6 +153,8 @@ def export_priors(
         Hash of the history the fit used.
     command : str
         The command that regenerates the file.
+    fx_specs : mapping, optional
+        The FX legs' fitted posteriors (:func:`simulator.model.fx_fit.calibrated_fx_specs`).
 
     Returns
     -------
@@ -164,6 +171,7 @@ def export_priors(
         data_sha256=data_sha256,
         command=command,
         diagnostics={k: float(cast(float, v)) for k, v in fit_result.diagnostics.items()},
+        fx_specs=fx_specs,
     )
     return write_priors_text(text, out_path)
 
@@ -178,6 +186,7 @@ def calibrated_priors_text(
     command: str,
     diagnostics: dict[str, float],
     description: str | None = None,
+    fx_specs: Mapping[str, Mapping[str, object]] | None = None,
 ) -> str:
     """A calibrated priors file (YAML text) from posterior draws at the as-of.
 
@@ -187,8 +196,10 @@ def calibrated_priors_text(
     as-of (:func:`simulator.model.kalman.levels_at_end`), where a run starts. The
     engine-only parameters' priors (not fitted) are copied from the source priors
     unchanged, after the fitted ones, and stay out of the joint block; their ``values``,
-    if any, are ignored.
+    if any, are ignored. ``fx_specs`` (from :func:`simulator.model.fx_fit.calibrated_fx_specs`)
+    replace the FX parameters' source priors with their own fit's posterior.
     """
+    fx_specs = fx_specs or {}
     source = load_priors(source_priors_path).config
     as_of_date = dt.date.fromisoformat(str(as_of))
     fitted = [
@@ -218,7 +229,10 @@ def calibrated_priors_text(
         "parameters:",
     ]
     for name, prior in source.parameters.items():
-        if name in ENGINE_ONLY_PARAMETERS:
+        if name in fx_specs:
+            lines.append(f"  # {FX_FITTED_NOTE}")
+            lines.append(f"  {name}: {_flow(dict(fx_specs[name]))}")
+        elif name in ENGINE_ONLY_PARAMETERS:
             if name in source.parameters.model_fields_set:  # omitted there: omitted here
                 if name in ENGINE_ONLY_NOTES:
                     lines.append(f"  # {ENGINE_ONLY_NOTES[name]}")
@@ -237,7 +251,25 @@ def calibrated_priors_text(
             "  covariance:",
         ]
         lines += ["    - [" + ", ".join(_num(v) for v in row) + "]" for row in 0.5 * (cov + cov.T)]
+    lines += _fx_seasonal_lines(source)
     return "\n".join(lines) + "\n"
+
+
+def _fx_seasonal_lines(source: PriorsFile) -> list[str]:
+    """The source priors' measured FX seasonal tables, carried over unchanged."""
+    if not source.fx_seasonal:
+        return []
+    lines = ["# measured seasonal pattern of the spot, read by fx.<cur>.view.seasonal_from_history"]
+    lines.append("fx_seasonal:")
+    for cur, table in source.fx_seasonal.items():
+        lines += [
+            f"  {cur}:",
+            "    mean_pct: {"
+            + ", ".join(f"{m}: {_num(v)}" for m, v in table.mean_pct.items())
+            + "}",
+            f"    source: {json.dumps(table.source)}",
+        ]
+    return lines
 
 
 def write_priors_text(text: str, out_path: str | Path) -> Path:
@@ -266,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     import shlex
 
     from simulator.model.commands import fit_posterior
+    from simulator.model.fx_fit import calibrated_fx_specs
 
     parser = argparse.ArgumentParser(
         prog="python -m simulator.model.export",
@@ -292,9 +325,8 @@ def main(argv: list[str] | None = None) -> int:
             args.out,
         )
     ).replace("'$DATA'", "$DATA")
-    result = fit_posterior(
-        load_priors(args.priors), args.data, args.as_of, fit_start=args.fit_start
-    )
+    priors = load_priors(args.priors)
+    result = fit_posterior(priors, args.data, args.as_of, fit_start=args.fit_start)
     export_priors(
         result,
         args.priors,
@@ -303,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         result.fit_start,
         result.data_sha256,
         command,
+        fx_specs=calibrated_fx_specs(priors.config, args.data, args.as_of),
     )
     return 0
 

@@ -27,10 +27,12 @@ Bartlett window of ~10 days only partly captures it: read the posterior s.d. as 
 
 from __future__ import annotations
 
+import logging
 import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,7 +40,7 @@ import pandas as pd
 from pydantic import TypeAdapter
 from scipy import optimize
 
-from simulator.config.schema import Fixed, Prior
+from simulator.config.schema import Fixed, Prior, PriorsFile
 from simulator.data.loaders import PathLike, available_on, load_series
 from simulator.data.registry import SERIES
 from simulator.model.density import prior_logpdf
@@ -46,6 +48,7 @@ from simulator.model.density import prior_logpdf
 __all__ = [
     "DEFAULT_START",
     "FxPosterior",
+    "calibrated_fx_specs",
     "fit_cny_from_history",
     "fit_fx_dynamics",
     "fx_dynamics_posterior",
@@ -55,6 +58,8 @@ DEFAULT_START = "2015-08-11"
 """Since the August 2015 fixing reform the PBOC's central parity follows the previous
 close: the daily dynamics a forecast from 2026 faces. Before it (2005-2015) the band and
 the fixing kept daily moves smaller and less tied to the dollar market."""
+
+logger = logging.getLogger(__name__)
 
 _STEP = 1e-5  # central-difference step on theta for the Hessian of the log-likelihood
 
@@ -350,3 +355,32 @@ def fit_cny_from_history(
     return fx_dynamics_posterior(
         fx, y10, vol_prior=vol_prior, correlation_prior=correlation_prior, start=start
     )
+
+
+def calibrated_fx_specs(
+    priors: PriorsFile, data_dir: PathLike, as_of: str
+) -> dict[str, dict[str, Any]]:
+    """The CNY leg's posterior for a calibrated priors file, from the source priors' CNY
+    priors and the history public on ``as_of``; ``{}`` (with a log line) when the data
+    folder has no USD/CNY file, so calibrating the rates model never needs it."""
+    params = priors.parameters
+    if not (Path(data_dir) / SERIES["usdcny_daily"].file).exists():
+        logger.info("no usdcny_daily in %s: the CNY leg keeps its source prior", data_dir)
+        return {}
+    post = fit_cny_from_history(
+        data_dir,
+        as_of,
+        vol_prior=params.cny_daily_vol_pct,
+        correlation_prior=params.cny_y10_correlation,
+    )
+    logger.info(
+        "CNY leg %s..%s (%d days): vol %.3f%% (sd %.3f), rho %.3f (sd %.3f)",
+        post.start,
+        post.end,
+        post.n_days,
+        post.vol,
+        post.sd_vol,
+        post.correlation,
+        post.sd_correlation,
+    )
+    return post.specs
