@@ -203,12 +203,16 @@ def _print_answers(summary: dict[str, Any], folder: Path | None) -> None:
     table.add_row(
         "10y at horizon: median (10-90%)", f"{q['0.5']:.2f}% ({q['0.1']:.2f}-{q['0.9']:.2f}%)"
     )
+    unhedged = summary.get("best_entry_unhedged", {})
     for cur, b in summary.get("best_entry", {}).items():
-        kind = "unhedged" if cur == "USD" else "hedged"
-        table.add_row(
-            f"best entry month, {cur} {kind}",
-            f"{b['month']}: {b['mean']:+.2%} ± {b['mean_se']:.2%} (P(best) {b['p_best']:.0%})",
-        )
+        legs = [("unhedged" if cur == "USD" else "hedged", b)]
+        legs += [("unhedged", unhedged[cur])] if cur in unhedged else []
+        for kind, best in legs:
+            table.add_row(
+                f"best entry month, {cur} {kind}",
+                f"{best['month']}: {best['mean']:+.2%} ± {best['mean_se']:.2%} "
+                f"(P(best) {best['p_best']:.0%})",
+            )
     console.print(table)
     for w in summary.get("warnings", []):
         console.print(f"[yellow]note:[/yellow] {w}")

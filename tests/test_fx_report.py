@@ -350,3 +350,17 @@ def test_summary_page_lists_the_fx_figures_only_with_fx(cny: xr.Dataset) -> None
     assert f"![{FIGURE_CAPTIONS['fx_fan']}](figures/fx_fan.png)" in md
     html = render_summary_html(summary, cny, [])
     assert "hedge_choice (Hedged vs unhedged return by entry month" in html  # not drawn
+
+
+def test_cli_answer_table_has_the_unhedged_row(capsys: pytest.CaptureFixture[str]) -> None:
+    from simulator.cli import _print_answers
+
+    summary = make_fx_summary(make_fx_results())
+    for table in ("best_entry", "best_entry_unhedged"):  # the fixture leaves out mean_se
+        for best in summary[table].values():
+            best.setdefault("mean_se", 0.001)
+    _print_answers(summary, None)
+    out = capsys.readouterr().out
+    best = summary["best_entry_unhedged"]["CNY"]
+    assert "CNY unhedged" in out and "CNY hedged" in out
+    assert f"{best['month']}: {best['mean']:+.2%}" in out
