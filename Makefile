@@ -64,6 +64,8 @@ docs-figures: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/macrosim run scenarios/baseline.yaml --paths 100000 --out build/docs-run --quiet
 	mkdir -p docs/figures
 	cp build/docs-run/baseline/*/figures/*.png docs/figures/
+	MPLBACKEND=Agg $(BIN)/macrosim run scenarios/research-view.yaml --paths 100000 --out build/docs-run --quiet
+	cp build/docs-run/research-view/*/figures/fx_fan.png build/docs-run/research-view/*/figures/hedge_choice.png docs/figures/
 	MPLBACKEND=Agg $(BIN)/macrosim market scenarios/fed-funds-futures-2026-01-20.csv --as-of 2026-01-20 \
 		--scenario scenarios/baseline.yaml --spread-bp 1.5 --figure build/docs-run/fedwatch > /dev/null
 	cp build/docs-run/fedwatch.png docs/figures/
