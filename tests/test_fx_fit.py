@@ -185,3 +185,41 @@ def test_no_usdcny_file_keeps_the_source_prior(tmp_path: Path) -> None:
     repo = Path(__file__).resolve().parents[1]
     source = load_priors(repo / "priors" / "default.yaml").config
     assert calibrated_fx_specs(source, tmp_path, "2026-01-20") == {}
+
+
+def test_the_fit_key_and_seed_ignore_the_fx_entries() -> None:
+    """The rates fit never sees the FX legs: their priors and the seasonal tables must not
+    change its cache key, which also seeds it (a changed key re-seeds the shipped fit)."""
+    from simulator.config import load_priors
+    from simulator.config.schema import LogNormal
+    from simulator.model import cache
+
+    repo = Path(__file__).resolve().parents[1]
+    pf = load_priors(repo / "priors" / "default.yaml").config
+    assert pf.fx_seasonal  # the shipped file has the table
+    params = pf.parameters.model_copy(
+        update={"cny_daily_vol_pct": LogNormal(dist="LogNormal", mu=0.0, sigma=1.0)}
+    )
+    history = pd.DataFrame(
+        {"y10": [4.0, 4.1]}, index=pd.date_range("2020-01-31", periods=2, freq="ME")
+    )
+
+    def key(priors: object) -> str:
+        return cache.fit_key(
+            model_version="v",
+            priors=priors,
+            history=history,
+            fit_start="2020-01",  # type: ignore[arg-type]
+            fit_end="2020-02",
+            sampler="nutpie",
+            chains=1,
+            draws=1,
+            tune=1,
+            versions={},
+        )
+
+    assert (
+        key(pf)
+        == key(pf.model_copy(update={"fx_seasonal": {}}))
+        == key(pf.model_copy(update={"parameters": params}))
+    )

@@ -364,6 +364,8 @@ refit, diagnostics, posterior tables, cache key) never sees them; runs draw them
 their prior after every other parameter (so omitting one, or fixing it, leaves the other
 draws bit-identical), and a calibrated priors file carries the source prior unchanged
 (in ``parameters:``, never in ``joint:``)."""
+ENGINE_ONLY_BLOCKS: tuple[str, ...] = ("fx_seasonal",)
+"""Top-level blocks of a priors file that only the engine reads (the fit never sees them)."""
 
 FITTED_PARAMETERS: tuple[str, ...] = tuple(n for n in PARAMETERS if n not in ENGINE_ONLY_PARAMETERS)
 """The month-end fit's parameters, in the model's order: :data:`PARAMETERS` less

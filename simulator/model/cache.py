@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from simulator.config.schema import ENGINE_ONLY_PARAMETERS, PriorsFile
+from simulator.config.schema import ENGINE_ONLY_BLOCKS, ENGINE_ONLY_PARAMETERS, PriorsFile
 
 if TYPE_CHECKING:
     import arviz
@@ -88,11 +88,14 @@ def history_sha256(history: pd.DataFrame) -> str:
 
 
 def _fitted_priors(priors: PriorsFile) -> dict:
-    """The priors' JSON without the engine-only parameters, which the fit does not see:
-    their priors neither change a fit's key nor invalidate the fits cached before them."""
+    """The priors' JSON without what the fit does not see (the engine-only parameters and
+    the FX seasonal tables): they neither change a fit's key (its seed) nor invalidate the
+    fits cached before them."""
     document = json.loads(priors_json(priors))
     for name in ENGINE_ONLY_PARAMETERS:
         document["parameters"].pop(name, None)
+    for key in ENGINE_ONLY_BLOCKS:
+        document.pop(key, None)
     return document
 
 
